@@ -1,0 +1,35 @@
+// Small string helpers shared by the HTTP-facing modules.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace fapigate::core {
+
+bool iequals(std::string_view a, std::string_view b);
+std::string_view trim(std::string_view s);
+std::vector<std::string_view> split(std::string_view s, char sep);
+// Space-delimited OAuth lists (scope, RFC 6749 §3.3): empty items are dropped.
+std::vector<std::string> split_scopes(std::string_view s);
+
+// application/x-www-form-urlencoded (WHATWG URL §5) with bounds: more than max_pairs pairs, a
+// malformed percent escape, or a repeated name (RFC 6749 §3.1: parameters MUST NOT be included
+// more than once) gives nullopt, the caller answers invalid_request.
+struct FormLimits {
+  std::size_t max_pairs = 64;
+  std::size_t max_bytes = 64 * 1024;
+};
+std::optional<std::map<std::string, std::string>> parse_form(std::string_view body,
+                                                             FormLimits limits = {});
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);
+std::string percent_encode(std::string_view s);
+std::string form_encode(const std::vector<std::pair<std::string, std::string>>& pairs);
+
+// Hex of the first n bytes of SHA-256 is what logs carry instead of a secret; this is only the
+// hex part, the digest comes from crypto/.
+std::string hex(std::string_view bytes);
+
+}  // namespace fapigate::core

@@ -1,0 +1,28 @@
+// Digests, constant-time comparison and randomness from the OS CSPRNG (OpenSSL RAND_bytes).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace fapigate::crypto {
+
+// Raw 32-byte SHA-256 digest.
+std::string sha256(std::string_view data);
+// base64url(SHA-256(data)), the form of x5t#S256, jkt, at_hash halves aside.
+std::string sha256_b64url(std::string_view data);
+// First 12 hex characters of SHA-256: what logs carry in place of a token or secret.
+std::string fingerprint(std::string_view secret);
+
+// Constant-time equality (CRYPTO_memcmp); a length difference returns false at once, which
+// leaks only the length.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+// n random bytes; aborts if the CSPRNG fails (there is no safe way to go on).
+std::string random_bytes(std::size_t n);
+// base64url of n random bytes: tokens, jti, codes.
+std::string random_token(std::size_t n = 32);
+// RFC 9562 version 4 UUID, lower case (x-fapi-interaction-id).
+std::string uuid_v4();
+
+}  // namespace fapigate::crypto

@@ -1,0 +1,52 @@
+// A small development PKI (fapigate pki init, the demo, tests): a CA, TLS server certificates
+// for loopback names and client certificates for partners. Certificates are X.509 v3 with the
+// extensions a real chain needs (basicConstraints, keyUsage, extendedKeyUsage, SKI/AKI).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "crypto/key.hpp"
+
+namespace fapigate::crypto {
+
+struct IssuedCertificate {
+  Key key;
+  std::string cert_pem;
+  std::string key_pem;
+  std::string der;
+};
+
+struct CaOptions {
+  std::string common_name = "fapigate demo CA";
+  std::string organization = "fapigate";
+  int days = 3650;
+  KeyType key_type = KeyType::Ec;
+};
+
+struct LeafOptions {
+  std::string common_name;
+  std::string organization = "fapigate";
+  std::string organizational_unit;
+  std::vector<std::string> dns_names;
+  std::vector<std::string> ip_addresses;
+  int days = 825;
+  KeyType key_type = KeyType::Ec;
+  int rsa_bits = 2048;
+  std::int64_t not_before_offset_seconds = -300;  // backdate a little for clock skew
+};
+
+[[nodiscard]] Result<IssuedCertificate> issue_ca(const CaOptions& options);
+// serverAuth leaf signed by the CA.
+[[nodiscard]] Result<IssuedCertificate> issue_server_certificate(const IssuedCertificate& ca,
+                                                                 const LeafOptions& options);
+// clientAuth leaf signed by the CA.
+[[nodiscard]] Result<IssuedCertificate> issue_client_certificate(const IssuedCertificate& ca,
+                                                                 const LeafOptions& options);
+// Loads a CA (certificate + key PEM) back for issuing.
+[[nodiscard]] Result<IssuedCertificate> load_ca(std::string_view cert_pem,
+                                                std::string_view key_pem);
+
+}  // namespace fapigate::crypto

@@ -1,0 +1,108 @@
+// fapigate's own HTTP message types. as/, gateway/ and demoapi/ see only these, never Beast, so
+// they build and test without sockets (ARCHITECTURE.md). The session converts a Beast message
+// into a Request once per request.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace fapigate::http {
+
+// Header fields in arrival order; names compare case-insensitively (RFC 9110 §5.1).
+class Headers {
+public:
+  struct Field {
+    std::string name;
+    std::string value;
+  };
+
+  // The first value of `name`, if any.
+  std::optional<std::string_view> get(std::string_view name) const;
+  std::size_t count(std::string_view name) const;
+  void add(std::string name, std::string value);
+  // Replaces every field of that name by one.
+  void set(std::string name, std::string value);
+  void remove(std::string_view name);
+
+  const std::vector<Field>& fields() const { return fields_; }
+  std::size_t size() const { return fields_.size(); }
+  auto begin() const { return fields_.begin(); }
+  auto end() const { return fields_.end(); }
+
+private:
+  std::vector<Field> fields_;
+};
+
+// The client certificate of a TLS connection, verified against the listener's CA bundle by the
+// TLS layer before the request is read. Computed once per connection.
+struct PeerCertificate {
+  std::string der;
+  std::string x5t_s256;   // RFC 8705 §3.1: base64url(SHA-256(DER)), no padding
+  std::string subject_dn; // RFC 4514 string
+  std::string issuer_dn;
+  std::vector<std::string> san_dns;
+  std::vector<std::string> san_uri;
+  std::vector<std::string> san_ip;
+  std::vector<std::string> san_email;
+  std::int64_t not_before = 0;
+  std::int64_t not_after = 0;
+};
+
+struct Request {
+  std::string method;          // as received, e.g. "POST"
+  std::string target;          // raw request-target
+  std::string path;            // target up to '?', not percent-decoded
+  std::string query;           // after '?', may be empty
+  Headers headers;
+  std::string body;
+  std::string remote_address;  // peer IP address (no port)
+  std::uint16_t local_port = 0;
+  bool tls = false;
+  std::string sni;             // server name the client asked for, if any
+  std::shared_ptr<const PeerCertificate> peer_certificate;  // null when none was presented
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+
+  static Response json(int status, std::string body);
+  static Response text(int status, std::string body);
+};
+
+// Called exactly once per request, from any thread.
+using Responder = std::function<void(Response)>;
+
+class Handler {
+public:
+  virtual ~Handler() = default;
+  virtual void handle(Request request, Responder respond) = 0;
+};
+
+// A request to another server (JWKS, introspection, upstream).
+struct ClientRequest {
+  std::string method = "GET";
+  std::string url;  // http:// or https://
+  Headers headers;
+  std::string body;
+  std::chrono::milliseconds timeout{5000};
+};
+
+// Outbound HTTP, implemented by http/ on Beast and by fakes in tests. `done` runs exactly once,
+// on a thread of the client's own; a transport failure (refused, timeout, TLS) is an error.
+class Client {
+public:
+  virtual ~Client() = default;
+  virtual void send(ClientRequest request, std::function<void(Result<Response>)> done) = 0;
+};
+
+}  // namespace fapigate::http

@@ -1,0 +1,99 @@
+// Storage interfaces for the authorization server. Implementations: sqlite/ (embedded default).
+// Tokens are stored by hash (SHA-256 base64url), never in clear. Every call is synchronous and
+// thread-safe; a failure is an error value, never an exception.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace fapigate::store {
+
+enum class StoreErrc {
+  Unavailable = 1,  // the database cannot be opened or is read-only / full
+  Conflict,         // a unique key already exists
+  Corrupt,          // a row could not be decoded
+  Internal,
+};
+ErrorCode make_error_code(StoreErrc e);
+
+struct ClientRecord {
+  std::string client_id;
+  std::string token_endpoint_auth_method;  // tls_client_auth, self_signed_tls_client_auth, private_key_jwt
+  std::string tls_client_auth_subject_dn;
+  std::string tls_client_auth_san_dns;
+  std::string tls_client_auth_san_uri;
+  std::string tls_client_auth_san_ip;
+  std::string tls_client_auth_san_email;
+  std::vector<std::string> grant_types;
+  std::vector<std::string> scopes;
+  std::vector<std::string> redirect_uris;
+  std::string jwks_json;                   // registered public keys, may be empty
+  std::string metadata_json;               // the rest of the RFC 7591 metadata, as registered
+  std::int64_t created_at = 0;
+};
+
+struct SigningKeyRecord {
+  std::string kid;
+  std::string alg;            // PS256, ES256, EdDSA
+  std::string private_pem;    // PKCS#8
+  std::int64_t created_at = 0;
+  std::int64_t not_before = 0;     // first use for signing
+  std::int64_t retire_after = 0;   // 0: current; else stays in JWKS until then
+};
+
+struct TokenRecord {
+  std::string token_hash;     // base64url(SHA-256(token)); the primary key
+  std::string kind;           // access_token, refresh_token, authorization_code
+  std::string jti;
+  std::string client_id;
+  std::string subject;
+  std::string scope;
+  std::string audience;
+  std::string cnf_x5t_s256;   // the bound certificate's thumbprint, may be empty
+  std::int64_t issued_at = 0;
+  std::int64_t expires_at = 0;
+  bool revoked = false;
+  std::string grant_id;       // links tokens of one grant (revoked together)
+};
+
+class ClientStore {
+public:
+  virtual ~ClientStore() = default;
+  [[nodiscard]] virtual Result<std::optional<ClientRecord>> find_client(const std::string& id) = 0;
+  // Insert or replace.
+  [[nodiscard]] virtual Result<void> put_client(const ClientRecord& client) = 0;
+  [[nodiscard]] virtual Result<void> delete_client(const std::string& id) = 0;
+  [[nodiscard]] virtual Result<std::vector<ClientRecord>> list_clients() = 0;
+};
+
+class KeyStore {
+public:
+  virtual ~KeyStore() = default;
+  [[nodiscard]] virtual Result<std::vector<SigningKeyRecord>> list_signing_keys() = 0;
+  [[nodiscard]] virtual Result<void> put_signing_key(const SigningKeyRecord& key) = 0;
+};
+
+class TokenStore {
+public:
+  virtual ~TokenStore() = default;
+  // Durable before it returns (the client must never hold a token the store forgot).
+  [[nodiscard]] virtual Result<void> put_token(const TokenRecord& token) = 0;
+  [[nodiscard]] virtual Result<std::optional<TokenRecord>> find_token(const std::string& hash) = 0;
+  [[nodiscard]] virtual Result<void> revoke_token(const std::string& hash) = 0;
+  [[nodiscard]] virtual Result<void> revoke_grant(const std::string& grant_id) = 0;
+  // Removes rows expired before `before`; returns how many.
+  [[nodiscard]] virtual Result<std::size_t> purge_expired(std::int64_t before) = 0;
+};
+
+// One database behind all three (the SQLite file, later PostgreSQL).
+class Store : public ClientStore, public KeyStore, public TokenStore {};
+
+}  // namespace fapigate::store
+
+template <>
+struct boost::system::is_error_code_enum<fapigate::store::StoreErrc> : std::true_type {};
