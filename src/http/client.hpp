@@ -1,0 +1,29 @@
+// Outbound HTTP/1.1 over Beast: plain or TLS (server verified against a CA file or the system
+// store, optional client certificate), a keep-alive pool per origin, timeouts. Implements
+// http::Client (message.hpp). Runs its own io_context thread(s); callbacks come from there.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/result.hpp"
+#include "http/message.hpp"
+
+namespace fapigate::http {
+
+struct ClientOptions {
+  std::string ca_file;           // trust anchors for https (empty: system default paths)
+  std::string client_cert_file;  // optional mTLS client certificate (PEM)
+  std::string client_key_file;
+  std::size_t max_response_bytes = 1024 * 1024;
+  std::size_t max_idle_per_origin = 16;
+  std::uint32_t threads = 1;
+};
+
+// A client with its own worker thread(s); destroyed cleanly (pending calls fail with an error).
+[[nodiscard]] Result<std::shared_ptr<Client>> make_client(const ClientOptions& options);
+
+// Blocking convenience for the CLI and tests: sends and waits (uses a temporary client).
+[[nodiscard]] Result<Response> send_sync(const ClientOptions& options, ClientRequest request);
+
+}  // namespace fapigate::http
