@@ -19,8 +19,12 @@ struct LoadResult {
 };
 
 LoadResult load_file(const std::string& path);
-// `source` names the text in messages.
+// `source` names the text in messages. Relative file paths are left as they are.
 LoadResult load_string(std::string_view yaml, const std::string& source);
+// As above, resolving relative file paths (TLS files, sqlite_path, ...) against `base_dir`
+// (load_file passes the absolute directory of the file).
+LoadResult load_string(std::string_view yaml, const std::string& source,
+                       const std::string& base_dir);
 // Semantic checks on a Config however it was built (the demo builds one in code).
 std::vector<std::string> validate(const Config& config);
 

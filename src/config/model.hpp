@@ -40,6 +40,10 @@ struct ClientRegistration {
   std::string token_endpoint_auth_method = "tls_client_auth";
   std::string tls_client_auth_subject_dn;
   std::string tls_client_auth_san_dns;
+  std::string tls_client_auth_san_uri;
+  std::string tls_client_auth_san_ip;
+  std::string tls_client_auth_san_email;
+  std::string jwks_file;  // public JWKS (private_key_jwt, self_signed_tls_client_auth)
   std::vector<std::string> grant_types{"client_credentials"};
   std::vector<std::string> scopes;
   std::vector<std::string> redirect_uris;

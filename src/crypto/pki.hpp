@@ -38,14 +38,19 @@ struct LeafOptions {
   std::int64_t not_before_offset_seconds = -300;  // backdate a little for clock skew
 };
 
+// Self-signed; basicConstraints critical CA:TRUE, pathlen:0; keyUsage keyCertSign, cRLSign;
+// SKI. Serials are 16 random bytes; signatures SHA-256 (ECDSA or RSA PKCS#1 v1.5) or Ed25519.
+// Bad options give InvalidArgument. Thread-safe (no shared state).
 [[nodiscard]] Result<IssuedCertificate> issue_ca(const CaOptions& options);
-// serverAuth leaf signed by the CA.
+// serverAuth leaf signed by the CA, SANs from dns_names + ip_addresses (at least one needed;
+// an empty common_name defaults to the first of them). A malformed name is InvalidArgument.
 [[nodiscard]] Result<IssuedCertificate> issue_server_certificate(const IssuedCertificate& ca,
                                                                  const LeafOptions& options);
-// clientAuth leaf signed by the CA.
+// clientAuth leaf signed by the CA; common_name required, SANs optional.
 [[nodiscard]] Result<IssuedCertificate> issue_client_certificate(const IssuedCertificate& ca,
                                                                  const LeafOptions& options);
-// Loads a CA (certificate + key PEM) back for issuing.
+// Loads a CA (certificate + key PEM) back for issuing: the key must be private and match the
+// certificate (InvalidKey), and the certificate must be a CA (InvalidCertificate).
 [[nodiscard]] Result<IssuedCertificate> load_ca(std::string_view cert_pem,
                                                 std::string_view key_pem);
 

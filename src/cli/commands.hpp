@@ -1,0 +1,34 @@
+// The subcommands. Each returns the process exit code (0 ok, 1 runtime failure, 2 usage or
+// configuration error).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace fapigate::cli {
+
+struct DemoOptions {
+  std::string dir = "./demo-data";
+  std::uint16_t port_base = 8443;
+  std::string log_level = "info";
+};
+int run_demo(const DemoOptions& options);
+
+int run_serve(const std::string& config_path);
+int run_check(const std::string& config_path);
+int run_pki_init(const std::string& dir);
+
+struct ClientOptions {
+  std::string demo_dir;  // read everything below from DIR/demo.json when set
+  std::string token_url;
+  std::string api_url;   // full URL of the resource
+  std::string method = "POST";
+  std::string body = R"({"instructed_amount":{"amount":"10.00","currency":"EUR"},"creditor_account":{"iban":"DE89370400440532013000"}})";
+  std::string client_id;
+  std::string scope = "payments";
+  std::string cert_file, key_file, ca_file;
+  std::string api_cert_file, api_key_file;  // another certificate for the API call (replay test)
+};
+int run_client(const ClientOptions& options);
+
+}  // namespace fapigate::cli

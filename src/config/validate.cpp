@@ -1,0 +1,501 @@
+// Semantic checks on a Config, however it was built. Sections of roles that are switched off
+// are not checked (a disabled gateway may keep a half-written route list).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <set>
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+
+#include "config/detail.hpp"
+#include "config/loader.hpp"
+
+namespace fapigate::config {
+namespace detail {
+
+std::string format_issue(const std::string& source, const Issue& issue) {
+  std::string out;
+  if (!source.empty()) {
+    out += source;
+    out += ": ";
+  }
+  if (!issue.path.empty()) {
+    out += issue.path;
+    out += ": ";
+  }
+  out += issue.message;
+  return out;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) {
+    prev[j] = j;
+  }
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::Issue;
+
+constexpr std::string_view kSigningAlgs[] = {"PS256", "ES256", "EdDSA"};
+constexpr std::string_view kAuthMethods[] = {"tls_client_auth", "self_signed_tls_client_auth",
+                                             "private_key_jwt"};
+constexpr std::string_view kGrantTypes[] = {"authorization_code", "client_credentials",
+                                            "refresh_token", "urn:openid:params:grant-type:ciba"};
+constexpr std::string_view kLogLevels[] = {"debug", "info", "warn", "error", "off"};
+constexpr std::string_view kLogFormats[] = {"json", "text"};
+
+template <std::size_t N>
+bool one_of(std::string_view v, const std::string_view (&allowed)[N]) {
+  return std::find(std::begin(allowed), std::end(allowed), v) != std::end(allowed);
+}
+
+template <std::size_t N>
+std::string one_of_message(std::string_view v, const std::string_view (&allowed)[N]) {
+  std::string m = "invalid value '" + std::string(v) + "'; must be one of: ";
+  for (std::size_t i = 0; i < N; ++i) {
+    m += i ? ", " : "";
+    m += allowed[i];
+  }
+  return m;
+}
+
+class Checker {
+public:
+  std::vector<Issue> issues;
+
+  void add(std::string path, std::string message) {
+    issues.push_back({std::move(path), std::move(message)});
+  }
+
+  bool required(const std::string& path, const std::string& value) {
+    if (value.empty()) {
+      add(path, "required key is missing");
+      return false;
+    }
+    return true;
+  }
+
+  template <class T>
+  void range(const std::string& path, T value, std::int64_t lo, std::int64_t hi,
+             std::string_view unit = "") {
+    // Compared in the widest type: a std::size_t beyond INT64_MAX is out of range too.
+    bool ok = std::is_signed_v<T>
+                  ? (std::int64_t(value) >= lo && std::int64_t(value) <= hi)
+                  : (std::uint64_t(value) >= std::uint64_t(std::max<std::int64_t>(lo, 0)) &&
+                     std::uint64_t(value) <= std::uint64_t(hi));
+    if (!ok) {
+      std::string m = "must be between " + std::to_string(lo) + " and " + std::to_string(hi);
+      if (!unit.empty()) {
+        m += " ";
+        m += unit;
+      }
+      add(path, std::move(m));
+    }
+  }
+
+  // A file the process will open at start: it must exist, be a regular file and be readable.
+  void readable_file(const std::string& path, const std::string& file) {
+    if (file.empty()) {
+      return;
+    }
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+      add(path, "cannot read '" + file + "': " + std::strerror(errno));
+      return;
+    }
+    struct stat st {};
+    bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    ::close(fd);
+    if (!regular) {
+      add(path, "'" + file + "' is not a regular file");
+    }
+  }
+
+  // RFC 8414 §2 / RFC 9207: the issuer identifier is an https URL with no query or fragment
+  // (compared as a string with `iss`, so the form matters). `strict` adds the AS's own rule
+  // (no trailing slash, so that "{issuer}/.well-known/..." and "{issuer}/token" are clean);
+  // a trusted external issuer's identifier is taken as that issuer publishes it.
+  void issuer_url(const std::string& path, const std::string& v, bool strict) {
+    auto u = boost::urls::parse_uri(v);
+    if (!u || u->scheme() != "https" || u->encoded_host().empty()) {
+      add(path, "must be an https:// URL");
+      return;
+    }
+    if (u->has_query() || u->has_fragment()) {
+      add(path, "must not have a query or fragment");
+    }
+    if (u->has_userinfo()) {
+      add(path, "must not contain user information");
+    }
+    if (strict && !v.empty() && v.back() == '/') {
+      add(path, "must not end with '/'");
+    }
+  }
+
+  void https_url(const std::string& path, const std::string& v) {
+    auto u = boost::urls::parse_uri(v);
+    if (!u || u->scheme() != "https" || u->encoded_host().empty()) {
+      add(path, "must be an https:// URL");
+      return;
+    }
+    if (u->has_fragment() || u->has_userinfo()) {
+      add(path, "must not have a fragment or user information");
+    }
+  }
+
+  void upstream_url(const std::string& path, const std::string& v) {
+    auto u = boost::urls::parse_uri(v);
+    if (!u || (u->scheme() != "http" && u->scheme() != "https") ||
+        u->encoded_host().empty()) {
+      add(path, "must be an http:// or https:// URL");
+      return;
+    }
+    if (u->has_query() || u->has_fragment() || u->has_userinfo()) {
+      add(path, "must not have a query, fragment or user information");
+    }
+  }
+
+  // RFC 6749 §3.1.2: absolute, no fragment; FAPI 2.0 §5.3.1.2: https only.
+  void redirect_uri(const std::string& path, const std::string& v) {
+    auto u = boost::urls::parse_uri(v);
+    if (!u || u->scheme() != "https" || u->encoded_host().empty()) {
+      add(path, "must be an https:// URL");
+      return;
+    }
+    if (u->has_fragment()) {
+      add(path, "must not have a fragment");
+    }
+  }
+
+  // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+  void scope_token(const std::string& path, const std::string& v) {
+    bool ok = !v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
+      auto u = static_cast<unsigned char>(c);
+      return u == 0x21 || (u >= 0x23 && u <= 0x5B) || (u >= 0x5D && u <= 0x7E);
+    });
+    if (!ok) {
+      add(path, "'" + v + "' is not a valid scope (printable ASCII, no space, '\"' or '\\')");
+    }
+  }
+
+  // RFC 9110 §5.6.2: token = 1*tchar
+  void method_token(const std::string& path, const std::string& v) {
+    static constexpr std::string_view kTchar = "!#$%&'*+-.^_`|~";
+    bool ok = !v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
+      return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+             kTchar.find(c) != std::string_view::npos;
+    });
+    if (!ok) {
+      add(path, "'" + v + "' is not a valid HTTP method");
+    }
+  }
+
+  void listener(const std::string& path, const Listener& l, bool need_tls) {
+    required(path + ".address", l.address);
+    if (!l.tls) {
+      if (need_tls) {
+        add(path + ".tls", "required key is missing (this listener must use TLS)");
+      }
+      return;
+    }
+    const Tls& t = *l.tls;
+    std::string tp = path + ".tls";
+    if (required(tp + ".cert_file", t.cert_file)) {
+      readable_file(tp + ".cert_file", t.cert_file);
+    }
+    if (required(tp + ".key_file", t.key_file)) {
+      readable_file(tp + ".key_file", t.key_file);
+    }
+    if (t.client_cert == ClientCertMode::Required && t.client_ca_file.empty()) {
+      add(tp + ".client_ca_file", "required when client_cert is 'required'");
+    }
+    readable_file(tp + ".client_ca_file", t.client_ca_file);
+  }
+};
+
+struct Bound {
+  std::string path;
+  std::string address;
+  std::uint16_t port;
+};
+
+bool wildcard(const std::string& a) { return a == "0.0.0.0" || a == "::" || a == "[::]"; }
+
+void check_listener_overlap(Checker& c, const std::vector<Bound>& bound) {
+  for (std::size_t i = 0; i < bound.size(); ++i) {
+    if (bound[i].port == 0) {
+      continue;  // an ephemeral port never collides
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      bool same_addr = bound[i].address == bound[j].address || wildcard(bound[i].address) ||
+                       wildcard(bound[j].address);
+      if (bound[i].port == bound[j].port && same_addr) {
+        c.add(bound[i].path, "address " + bound[i].address + ":" +
+                                 std::to_string(bound[i].port) + " is already used by " +
+                                 bound[j].path);
+        break;
+      }
+    }
+  }
+}
+
+void check_client(Checker& c, const std::string& p, const ClientRegistration& cl,
+                  const AuthorizationServer& as) {
+  c.required(p + ".client_id", cl.client_id);
+  const std::string& m = cl.token_endpoint_auth_method;
+  if (!one_of(m, kAuthMethods)) {
+    c.add(p + ".token_endpoint_auth_method", one_of_message(m, kAuthMethods));
+  } else if (m == "tls_client_auth") {
+    // RFC 8705 §2.1.2: exactly one of the subject / SAN metadata parameters.
+    int n = !cl.tls_client_auth_subject_dn.empty() + !cl.tls_client_auth_san_dns.empty() +
+            !cl.tls_client_auth_san_uri.empty() + !cl.tls_client_auth_san_ip.empty() +
+            !cl.tls_client_auth_san_email.empty();
+    if (n == 0) {
+      c.add(p, "tls_client_auth needs tls_client_auth_subject_dn or one tls_client_auth_san_* "
+               "key");
+    } else if (n > 1) {
+      c.add(p, "tls_client_auth takes exactly one of tls_client_auth_subject_dn and the "
+               "tls_client_auth_san_* keys (RFC 8705 2.1.2)");
+    }
+  } else if (cl.jwks_file.empty()) {
+    c.add(p + ".jwks_file", "required for token_endpoint_auth_method " + m);
+  }
+  c.readable_file(p + ".jwks_file", cl.jwks_file);
+  if (cl.grant_types.empty()) {
+    c.add(p + ".grant_types", "must list at least one grant type");
+  }
+  for (std::size_t i = 0; i < cl.grant_types.size(); ++i) {
+    if (!one_of(cl.grant_types[i], kGrantTypes)) {
+      c.add(p + ".grant_types[" + std::to_string(i) + "]",
+            one_of_message(cl.grant_types[i], kGrantTypes));
+    }
+  }
+  for (std::size_t i = 0; i < cl.scopes.size(); ++i) {
+    std::string sp = p + ".scopes[" + std::to_string(i) + "]";
+    c.scope_token(sp, cl.scopes[i]);
+    if (!as.scopes_supported.empty() &&
+        std::find(as.scopes_supported.begin(), as.scopes_supported.end(), cl.scopes[i]) ==
+            as.scopes_supported.end()) {
+      c.add(sp, "scope '" + cl.scopes[i] +
+                    "' is not in authorization_server.scopes_supported");
+    }
+  }
+  for (std::size_t i = 0; i < cl.redirect_uris.size(); ++i) {
+    c.redirect_uri(p + ".redirect_uris[" + std::to_string(i) + "]", cl.redirect_uris[i]);
+  }
+}
+
+void check_authorization_server(Checker& c, const AuthorizationServer& as,
+                                std::vector<Bound>& bound) {
+  const std::string p = "authorization_server";
+  if (c.required(p + ".issuer", as.issuer)) {
+    c.issuer_url(p + ".issuer", as.issuer, true);
+  }
+  if (!as.mtls_base_url.empty()) {
+    c.https_url(p + ".mtls_base_url", as.mtls_base_url);
+  }
+  c.listener(p + ".front", as.front, true);
+  c.listener(p + ".mtls", as.mtls, true);
+  if (as.mtls.tls && as.mtls.tls->client_cert == ClientCertMode::None) {
+    c.add(p + ".mtls.tls.client_cert",
+          "the mTLS listener must request a client certificate (required or optional)");
+  }
+  bound.push_back({p + ".front", as.front.address, as.front.port});
+  bound.push_back({p + ".mtls", as.mtls.address, as.mtls.port});
+  if (!one_of(as.signing_alg, kSigningAlgs)) {
+    c.add(p + ".signing_alg", one_of_message(as.signing_alg, kSigningAlgs));
+  }
+  c.range(p + ".access_token_lifetime", as.access_token_lifetime, 1, 86'400, "seconds");
+  for (std::size_t i = 0; i < as.access_token_audiences.size(); ++i) {
+    c.required(p + ".access_token_audiences[" + std::to_string(i) + "]",
+               as.access_token_audiences[i]);
+  }
+  std::set<std::string> scopes;
+  for (std::size_t i = 0; i < as.scopes_supported.size(); ++i) {
+    std::string sp = p + ".scopes_supported[" + std::to_string(i) + "]";
+    c.scope_token(sp, as.scopes_supported[i]);
+    if (!scopes.insert(as.scopes_supported[i]).second) {
+      c.add(sp, "duplicate scope '" + as.scopes_supported[i] + "'");
+    }
+  }
+  std::vector<std::pair<std::string, std::size_t>> ids;
+  for (std::size_t i = 0; i < as.clients.size(); ++i) {
+    std::string cp = p + ".clients[" + std::to_string(i) + "]";
+    check_client(c, cp, as.clients[i], as);
+    const std::string& id = as.clients[i].client_id;
+    if (id.empty()) {
+      continue;
+    }
+    auto dup = std::find_if(ids.begin(), ids.end(), [&id](const auto& e) { return e.first == id; });
+    if (dup != ids.end()) {
+      c.add(cp + ".client_id", "duplicate client_id '" + id + "' (also " + p + ".clients[" +
+                                   std::to_string(dup->second) + "])");
+    } else {
+      ids.emplace_back(id, i);
+    }
+  }
+}
+
+void check_gateway(Checker& c, const Gateway& gw, std::vector<Bound>& bound) {
+  const std::string p = "gateway";
+  c.listener(p + ".listener", gw.listener, true);
+  bound.push_back({p + ".listener", gw.listener.address, gw.listener.port});
+  bool any_mtls = std::any_of(gw.routes.begin(), gw.routes.end(), [](const Route& r) {
+    return r.sender_constraint == SenderConstraint::Mtls;
+  });
+  if (any_mtls && gw.listener.tls && gw.listener.tls->client_cert == ClientCertMode::None) {
+    c.add(p + ".listener.tls.client_cert",
+          "routes with sender_constraint 'mtls' need a client certificate (required or optional)");
+  }
+  if (gw.realm.empty() || gw.realm.find_first_of("\"\\\r\n") != std::string::npos) {
+    c.add(p + ".realm", "must be a non-empty string without '\"', '\\' or line breaks");
+  }
+  if (gw.issuers.empty()) {
+    c.add(p + ".issuers", "the gateway needs at least one issuer");
+  }
+  if (gw.routes.empty()) {
+    c.add(p + ".routes", "the gateway needs at least one route");
+  }
+  std::set<std::string> issuer_ids;
+  for (std::size_t i = 0; i < gw.issuers.size(); ++i) {
+    const Issuer& is = gw.issuers[i];
+    std::string ip = p + ".issuers[" + std::to_string(i) + "]";
+    if (c.required(ip + ".issuer", is.issuer)) {
+      c.issuer_url(ip + ".issuer", is.issuer, false);
+      if (!issuer_ids.insert(is.issuer).second) {
+        c.add(ip + ".issuer", "duplicate issuer '" + is.issuer + "'");
+      }
+    }
+    if (c.required(ip + ".jwks_uri", is.jwks_uri)) {
+      c.https_url(ip + ".jwks_uri", is.jwks_uri);
+    }
+    if (is.audiences.empty()) {
+      c.add(ip + ".audiences", "must list at least one audience");
+    }
+    for (std::size_t j = 0; j < is.audiences.size(); ++j) {
+      c.required(ip + ".audiences[" + std::to_string(j) + "]", is.audiences[j]);
+    }
+    c.readable_file(ip + ".ca_file", is.ca_file);
+    if (is.client_cert_file.empty() != is.client_key_file.empty()) {
+      c.add(ip, "client_cert_file and client_key_file go together");
+    }
+    c.readable_file(ip + ".client_cert_file", is.client_cert_file);
+    c.readable_file(ip + ".client_key_file", is.client_key_file);
+    c.readable_file(ip + ".extra_keys_file", is.extra_keys_file);
+    c.range(ip + ".jwks_refetch_min_interval", is.jwks_refetch_min_interval, 0, 3'600, "seconds");
+    c.range(ip + ".jwks_max_age", is.jwks_max_age, 1, 86'400, "seconds");
+    c.range(ip + ".clock_skew", is.clock_skew, 0, 300, "seconds");
+  }
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < gw.routes.size(); ++i) {
+    const Route& r = gw.routes[i];
+    std::string rp = p + ".routes[" + std::to_string(i) + "]";
+    if (!r.name.empty() && !names.insert(r.name).second) {
+      c.add(rp + ".name", "duplicate route name '" + r.name + "'");
+    }
+    if (c.required(rp + ".path", r.path)) {
+      if (r.path.front() != '/') {
+        c.add(rp + ".path", "must start with '/'");
+      } else if (auto star = r.path.find('*'); star != std::string::npos &&
+                                                star != r.path.size() - 1) {
+        c.add(rp + ".path", "'*' is only allowed as the last character (a prefix match)");
+      }
+    }
+    for (std::size_t j = 0; j < r.methods.size(); ++j) {
+      c.method_token(rp + ".methods[" + std::to_string(j) + "]", r.methods[j]);
+    }
+    for (std::size_t j = 0; j < r.scopes.size(); ++j) {
+      c.scope_token(rp + ".scopes[" + std::to_string(j) + "]", r.scopes[j]);
+    }
+    if (c.required(rp + ".upstream", r.upstream)) {
+      c.upstream_url(rp + ".upstream", r.upstream);
+    }
+    for (std::size_t j = 0; j < r.issuers.size(); ++j) {
+      if (!issuer_ids.count(r.issuers[j])) {
+        c.add(rp + ".issuers[" + std::to_string(j) + "]",
+              "unknown issuer '" + r.issuers[j] + "'; it must be one of gateway.issuers");
+      }
+    }
+  }
+  c.range(p + ".verified_token_cache_entries", gw.verified_token_cache_entries, 0, 10'000'000);
+  c.range(p + ".upstream_timeout_ms", gw.upstream_timeout_ms, 1, 600'000, "milliseconds");
+}
+
+void check_limits(Checker& c, const Limits& l) {
+  const std::string p = "limits";
+  c.range(p + ".max_header_bytes", l.max_header_bytes, 1'024, 1'048'576, "bytes");
+  c.range(p + ".max_header_count", l.max_header_count, 1, 10'000);
+  c.range(p + ".max_body_bytes", l.max_body_bytes, 1'024, 67'108'864, "bytes");
+  c.range(p + ".handshake_timeout_ms", l.handshake_timeout_ms, 1, 3'600'000, "milliseconds");
+  c.range(p + ".read_timeout_ms", l.read_timeout_ms, 1, 3'600'000, "milliseconds");
+  c.range(p + ".idle_timeout_ms", l.idle_timeout_ms, 1, 3'600'000, "milliseconds");
+  c.range(p + ".write_timeout_ms", l.write_timeout_ms, 1, 3'600'000, "milliseconds");
+  c.range(p + ".max_requests_per_connection", l.max_requests_per_connection, 1, 1'000'000);
+}
+
+}  // namespace
+
+namespace detail {
+
+std::vector<Issue> validate_issues(const Config& config) {
+  Checker c;
+  c.range("threads", config.threads, 0, 1'024);
+  check_limits(c, config.limits);
+  if (!one_of(config.log.level, kLogLevels)) {
+    c.add("log.level", one_of_message(config.log.level, kLogLevels));
+  }
+  if (!one_of(config.log.format, kLogFormats)) {
+    c.add("log.format", one_of_message(config.log.format, kLogFormats));
+  }
+  c.required("store.sqlite_path", config.store.sqlite_path);
+  std::vector<Bound> bound;
+  if (config.authorization_server.enabled) {
+    check_authorization_server(c, config.authorization_server, bound);
+  }
+  if (config.gateway.enabled) {
+    check_gateway(c, config.gateway, bound);
+  }
+  if (config.demo_api.enabled) {
+    c.listener("demo_api.listener", config.demo_api.listener, false);
+    bound.push_back({"demo_api.listener", config.demo_api.listener.address,
+                     config.demo_api.listener.port});
+  }
+  check_listener_overlap(c, bound);
+  return std::move(c.issues);
+}
+
+}  // namespace detail
+
+std::vector<std::string> validate(const Config& config) {
+  std::vector<std::string> out;
+  try {
+    for (const auto& i : detail::validate_issues(config)) {
+      out.push_back(detail::format_issue(config.source, i));
+    }
+  } catch (const std::exception& e) {
+    out.push_back(detail::format_issue(config.source,
+                                       {"", std::string("validation failed: ") + e.what()}));
+  }
+  return out;
+}
+
+}  // namespace fapigate::config

@@ -1,0 +1,33 @@
+// The gateway as an http::Handler: interaction id, route, bearer token, verification, sender
+// constraint, route policy, then the upstream. Every refusal is an RFC 6750 §3 response with
+// WWW-Authenticate; every response carries x-fapi-interaction-id.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "config/model.hpp"
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "http/message.hpp"
+
+namespace fapigate::gw {
+
+struct GatewayDeps {
+  // HTTP client for an issuer's JWKS (trust and client certificate from its settings).
+  std::function<Result<std::shared_ptr<http::Client>>(const config::Issuer&)> issuer_client;
+  std::shared_ptr<http::Client> upstream_client;
+  const core::Clock* clock = nullptr;
+};
+
+class GatewayService : public http::Handler {
+public:
+  // Reads each issuer's extra_keys_file, prepares the issuers and starts a JWKS warm-up fetch.
+  [[nodiscard]] static Result<std::shared_ptr<GatewayService>> create(
+      const config::Gateway& settings, GatewayDeps deps);
+};
+
+// x-fapi-interaction-id (FAPI 1.0 Part 1 §6.2.1-11): echo a well-formed one, else a new UUID.
+std::string interaction_id_for(const http::Request& request);
+
+}  // namespace fapigate::gw

@@ -1,0 +1,66 @@
+// One issuer's verification keys: its JWKS fetched over HTTPS and prepared once per key
+// (jose::VerifierSet), plus configured extra keys. An unknown kid triggers a refetch at most
+// once per `jwks_refetch_min_interval`; a snapshot older than `jwks_max_age` is refreshed in the
+// background while the old one keeps serving; an unreachable issuer leaves the cached keys in
+// place. Keys of different issuers never mix: each issuer has its own IssuerKeys.
+// Thread-safe; callbacks may run on the HTTP client's thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/model.hpp"
+#include "core/clock.hpp"
+#include "crypto/signature.hpp"
+#include "http/message.hpp"
+#include "jose/jws.hpp"
+
+namespace fapigate::gw {
+
+class IssuerKeys : public std::enable_shared_from_this<IssuerKeys> {
+public:
+  using Found = std::function<void(std::shared_ptr<const crypto::Verifier>, bool keys_loaded)>;
+
+  IssuerKeys(config::Issuer settings, std::shared_ptr<http::Client> client,
+             const core::Clock& clock, std::shared_ptr<const jose::VerifierSet> extra_keys);
+
+  const config::Issuer& settings() const { return settings_; }
+
+  // The verifier for (kid, alg), fetching the JWKS first when it was never loaded or the kid is
+  // unknown and a refetch is allowed. `done` gets nullptr when there is no such key;
+  // keys_loaded tells "no key" apart from "could not load any keys".
+  void find(std::string kid, jose::Alg alg, Found done);
+
+  // Starts a fetch now (startup warm-up); completion is not reported.
+  void prefetch();
+
+  std::uint64_t fetch_count() const;
+
+private:
+  std::shared_ptr<const crypto::Verifier> lookup(std::string_view kid, jose::Alg alg) const;
+  void start_fetch_locked();
+  void on_fetched(Result<http::Response> response);
+
+  config::Issuer settings_;
+  std::shared_ptr<http::Client> client_;
+  const core::Clock& clock_;
+  std::shared_ptr<const jose::VerifierSet> extra_;
+
+  mutable std::mutex mu_;
+  std::shared_ptr<const jose::VerifierSet> keys_;
+  std::int64_t fetched_at_ = 0;        // last successful fetch
+  std::int64_t last_attempt_ = 0;      // last fetch started
+  bool fetching_ = false;
+  std::uint64_t fetches_ = 0;
+  struct Waiter {
+    std::string kid;
+    jose::Alg alg;
+    Found done;
+  };
+  std::vector<Waiter> waiters_;
+};
+
+}  // namespace fapigate::gw

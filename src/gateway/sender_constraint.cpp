@@ -1,0 +1,29 @@
+#include "gateway/sender_constraint.hpp"
+
+#include "crypto/digest.hpp"
+
+namespace fapigate::gw {
+
+std::optional<GwErrc> check_sender_constraint(const VerifiedToken& token,
+                                              const http::PeerCertificate* certificate,
+                                              config::SenderConstraint required) {
+  if (!token.has_cnf) {
+    if (required == config::SenderConstraint::Mtls) {
+      return GwErrc::CnfMissing;
+    }
+    return std::nullopt;
+  }
+  if (token.cnf_x5t_s256.empty()) {
+    // A cnf this gateway cannot check (e.g. jkt without DPoP support) is never ignored.
+    return GwErrc::CnfMismatch;
+  }
+  if (!certificate) {
+    return GwErrc::CertificateMissing;
+  }
+  if (!crypto::constant_time_equal(token.cnf_x5t_s256, certificate->x5t_s256)) {
+    return GwErrc::CnfMismatch;
+  }
+  return std::nullopt;
+}
+
+}  // namespace fapigate::gw

@@ -1,0 +1,39 @@
+// Verifies a JWT access token (RFC 9068 §4): compact JWS with an allowed algorithm, typ at+jwt,
+// a configured issuer, a signature by one of that issuer's keys, aud naming this gateway, exp /
+// nbf / iat within the skew. Successes are cached by token hash until exp.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "gateway/gw_errc.hpp"
+#include "gateway/jwks_cache.hpp"
+#include "gateway/token_cache.hpp"
+#include "gateway/verified_token.hpp"
+
+namespace fapigate::gw {
+
+using VerifyResult = Result<std::shared_ptr<const VerifiedToken>>;
+
+class TokenVerifier {
+public:
+  TokenVerifier(std::vector<std::shared_ptr<IssuerKeys>> issuers, std::size_t cache_entries,
+                const core::Clock& clock);
+
+  // `done` runs exactly once, possibly on another thread (after a JWKS fetch). Errors are
+  // GwErrc values.
+  void verify(std::string token, std::function<void(VerifyResult)> done);
+
+  const TokenCache& cache() const { return cache_; }
+
+private:
+  std::map<std::string, std::shared_ptr<IssuerKeys>, std::less<>> issuers_;
+  TokenCache cache_;
+  const core::Clock& clock_;
+};
+
+}  // namespace fapigate::gw

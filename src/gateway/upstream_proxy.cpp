@@ -1,0 +1,80 @@
+#include "gateway/upstream_proxy.hpp"
+
+#include <array>
+
+#include "core/base64url.hpp"
+#include "core/strings.hpp"
+
+namespace fapigate::gw {
+namespace {
+
+// RFC 9110 §7.6.1 hop-by-hop fields, plus those the gateway sets itself.
+constexpr std::array<std::string_view, 9> kHopByHop{
+    "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
+    "TE", "Trailer", "Transfer-Encoding", "Upgrade"};
+
+// Identity that only the gateway may assert (RFC 9440 §2.4: strip or overwrite).
+constexpr std::array<std::string_view, 8> kGatewayOwned{
+    "Client-Cert", "Client-Cert-Chain", "X-Forwarded-For", "X-Forwarded-Proto",
+    "X-Forwarded-Host", "Forwarded", "x-fapi-interaction-id", "Host"};
+
+bool listed(std::string_view name, auto const& list) {
+  for (auto n : list) {
+    if (core::iequals(n, name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string client_cert_header_value(const std::string& der) {
+  return ":" + core::base64_encode(der) + ":";
+}
+
+http::ClientRequest make_upstream_request(const http::Request& incoming,
+                                          const std::string& upstream_base,
+                                          const std::string& interaction_id) {
+  http::ClientRequest out;
+  out.method = incoming.method;
+  std::string_view base = upstream_base;
+  while (!base.empty() && base.back() == '/') {
+    base.remove_suffix(1);
+  }
+  out.url = std::string(base) + incoming.target;
+  for (const auto& f : incoming.headers) {
+    if (listed(f.name, kHopByHop) || listed(f.name, kGatewayOwned)) {
+      continue;
+    }
+    out.headers.add(f.name, f.value);
+  }
+  if (incoming.peer_certificate) {
+    out.headers.add("Client-Cert", client_cert_header_value(incoming.peer_certificate->der));
+  }
+  out.headers.add("x-fapi-interaction-id", interaction_id);
+  out.headers.add("X-Forwarded-For", incoming.remote_address);
+  out.headers.add("X-Forwarded-Proto", incoming.tls ? "https" : "http");
+  if (auto host = incoming.headers.get("Host")) {
+    out.headers.add("X-Forwarded-Host", std::string(*host));
+  }
+  out.body = incoming.body;
+  return out;
+}
+
+http::Response make_client_response(http::Response upstream, const std::string& interaction_id) {
+  http::Response out;
+  out.status = upstream.status;
+  for (auto& f : upstream.headers.fields()) {
+    if (listed(f.name, kHopByHop) || core::iequals(f.name, "Content-Length") ||
+        core::iequals(f.name, "x-fapi-interaction-id")) {
+      continue;
+    }
+    out.headers.add(f.name, f.value);
+  }
+  out.headers.add("x-fapi-interaction-id", interaction_id);
+  out.body = std::move(upstream.body);
+  return out;
+}
+
+}  // namespace fapigate::gw

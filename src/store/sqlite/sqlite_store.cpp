@@ -1,0 +1,701 @@
+// SQLite implementation of Store. One connection, guarded by a mutex: the AS writes little
+// (a few rows per token request) and every commit waits for fsync anyway, so a pool would buy
+// almost nothing. Statements are prepared once and reset after each use.
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <exception>
+#include <mutex>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "core/log.hpp"
+
+namespace fapigate::store {
+namespace {
+
+namespace log = core::log;
+
+constexpr int kSchemaVersion = 1;
+
+// Each entry migrates from version i to i + 1 and runs inside one transaction.
+constexpr std::string_view kMigrations[] = {
+    // 0 -> 1
+    R"sql(
+CREATE TABLE clients (
+  client_id                  TEXT PRIMARY KEY NOT NULL,
+  token_endpoint_auth_method TEXT NOT NULL,
+  tls_client_auth_subject_dn TEXT NOT NULL DEFAULT '',
+  tls_client_auth_san_dns    TEXT NOT NULL DEFAULT '',
+  tls_client_auth_san_uri    TEXT NOT NULL DEFAULT '',
+  tls_client_auth_san_ip     TEXT NOT NULL DEFAULT '',
+  tls_client_auth_san_email  TEXT NOT NULL DEFAULT '',
+  grant_types                TEXT NOT NULL DEFAULT '[]',  -- JSON array of strings
+  scopes                     TEXT NOT NULL DEFAULT '[]',  -- JSON array of strings
+  redirect_uris              TEXT NOT NULL DEFAULT '[]',  -- JSON array of strings
+  jwks_json                  TEXT NOT NULL DEFAULT '',
+  metadata_json              TEXT NOT NULL DEFAULT '',
+  created_at                 INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE signing_keys (
+  kid          TEXT PRIMARY KEY NOT NULL,
+  alg          TEXT NOT NULL,
+  private_pem  TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  not_before   INTEGER NOT NULL,
+  retire_after INTEGER NOT NULL
+);
+CREATE TABLE tokens (
+  token_hash   TEXT PRIMARY KEY NOT NULL,
+  kind         TEXT NOT NULL,
+  jti          TEXT NOT NULL DEFAULT '',
+  client_id    TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
+  subject      TEXT NOT NULL DEFAULT '',
+  scope        TEXT NOT NULL DEFAULT '',
+  audience     TEXT NOT NULL DEFAULT '',
+  cnf_x5t_s256 TEXT NOT NULL DEFAULT '',
+  issued_at    INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL,
+  revoked      INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1)),
+  grant_id     TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE INDEX tokens_grant_id ON tokens (grant_id);
+CREATE INDEX tokens_expires_at ON tokens (expires_at);
+CREATE INDEX tokens_client_id ON tokens (client_id);
+)sql",
+};
+static_assert(std::size(kMigrations) == kSchemaVersion);
+
+// Statements, cached by address.
+constexpr const char* kClientColumns =
+    "client_id, token_endpoint_auth_method, tls_client_auth_subject_dn, "
+    "tls_client_auth_san_dns, tls_client_auth_san_uri, tls_client_auth_san_ip, "
+    "tls_client_auth_san_email, grant_types, scopes, redirect_uris, jwks_json, metadata_json, "
+    "created_at";
+const std::string kFindClient =
+    std::string("SELECT ") + kClientColumns + " FROM clients WHERE client_id = ?1";
+const std::string kListClients =
+    std::string("SELECT ") + kClientColumns + " FROM clients ORDER BY client_id";
+const std::string kPutClient = std::string("INSERT INTO clients (") + kClientColumns + R"sql()
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+ON CONFLICT (client_id) DO UPDATE SET
+  token_endpoint_auth_method = excluded.token_endpoint_auth_method,
+  tls_client_auth_subject_dn = excluded.tls_client_auth_subject_dn,
+  tls_client_auth_san_dns = excluded.tls_client_auth_san_dns,
+  tls_client_auth_san_uri = excluded.tls_client_auth_san_uri,
+  tls_client_auth_san_ip = excluded.tls_client_auth_san_ip,
+  tls_client_auth_san_email = excluded.tls_client_auth_san_email,
+  grant_types = excluded.grant_types,
+  scopes = excluded.scopes,
+  redirect_uris = excluded.redirect_uris,
+  jwks_json = excluded.jwks_json,
+  metadata_json = excluded.metadata_json,
+  created_at = excluded.created_at)sql";
+// An upsert, not INSERT OR REPLACE: REPLACE deletes the old row first, which would cascade to
+// the client's tokens.
+constexpr const char* kDeleteClient = "DELETE FROM clients WHERE client_id = ?1";
+
+constexpr const char* kListKeys =
+    "SELECT kid, alg, private_pem, created_at, not_before, retire_after FROM signing_keys "
+    "ORDER BY created_at, kid";
+// Re-putting a kid may move its validity window (rotation), never swap its key material.
+constexpr const char* kPutKey = R"sql(
+INSERT INTO signing_keys (kid, alg, private_pem, created_at, not_before, retire_after)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+ON CONFLICT (kid) DO UPDATE SET
+  not_before = excluded.not_before,
+  retire_after = excluded.retire_after
+WHERE signing_keys.alg = excluded.alg AND signing_keys.private_pem = excluded.private_pem)sql";
+
+constexpr const char* kTokenColumns =
+    "token_hash, kind, jti, client_id, subject, scope, audience, cnf_x5t_s256, issued_at, "
+    "expires_at, revoked, grant_id";
+const std::string kPutToken = std::string("INSERT INTO tokens (") + kTokenColumns +
+                              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+const std::string kFindToken =
+    std::string("SELECT ") + kTokenColumns + " FROM tokens WHERE token_hash = ?1";
+constexpr const char* kRevokeToken = "UPDATE tokens SET revoked = 1 WHERE token_hash = ?1";
+constexpr const char* kRevokeGrant =
+    "UPDATE tokens SET revoked = 1 WHERE grant_id = ?1 AND revoked = 0";
+constexpr const char* kPurgeExpired = "DELETE FROM tokens WHERE expires_at < ?1";
+
+StoreErrc map_rc(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      return StoreErrc::Conflict;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_FORMAT:
+      return StoreErrc::Corrupt;
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_PERM:
+    case SQLITE_NOLFS:
+    case SQLITE_PROTOCOL:
+      return StoreErrc::Unavailable;
+    default:
+      return StoreErrc::Internal;
+  }
+}
+
+std::string encode_list(const std::vector<std::string>& items) {
+  boost::json::array a;
+  a.reserve(items.size());
+  for (const auto& s : items) {
+    a.emplace_back(s);
+  }
+  return boost::json::serialize(a);
+}
+
+bool decode_list(std::string_view text, std::vector<std::string>& out) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec || !v.is_array()) {
+    return false;
+  }
+  out.clear();
+  for (const auto& item : v.get_array()) {
+    if (!item.is_string()) {
+      return false;
+    }
+    out.emplace_back(item.get_string());
+  }
+  return true;
+}
+
+std::string column_text(sqlite3_stmt* s, int i) {
+  const unsigned char* p = sqlite3_column_text(s, i);
+  if (!p) {
+    return {};
+  }
+  return std::string(reinterpret_cast<const char*>(p),
+                     static_cast<std::size_t>(sqlite3_column_bytes(s, i)));
+}
+
+// Resets and unbinds a cached statement when the operation is done with it, so that the next
+// user starts clean and no read transaction stays open.
+class StmtUse {
+public:
+  explicit StmtUse(sqlite3_stmt* s) : s_(s) {}
+  ~StmtUse() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  StmtUse(const StmtUse&) = delete;
+  StmtUse& operator=(const StmtUse&) = delete;
+  sqlite3_stmt* get() const { return s_; }
+
+private:
+  sqlite3_stmt* s_;
+};
+
+class SqliteStore final : public Store {
+public:
+  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+
+  ~SqliteStore() override {
+    for (auto& [sql, stmt] : cache_) {
+      sqlite3_finalize(stmt);
+    }
+    sqlite3_close_v2(db_);
+  }
+
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  // --- ClientStore --------------------------------------------------------------------------
+
+  Result<std::optional<ClientRecord>> find_client(const std::string& id) override {
+    return guarded<std::optional<ClientRecord>>(
+        "find_client", [&]() -> Result<std::optional<ClientRecord>> {
+          auto s = prepare(kFindClient.c_str());
+          if (!s) {
+            return s.error();
+          }
+          StmtUse use(*s);
+          if (int rc = bind_text(*s, 1, id); rc != SQLITE_OK) {
+            return fail(rc, "find_client");
+          }
+          int rc = sqlite3_step(*s);
+          if (rc == SQLITE_DONE) {
+            return std::optional<ClientRecord>();
+          }
+          if (rc != SQLITE_ROW) {
+            return fail(rc, "find_client");
+          }
+          auto c = read_client(*s);
+          if (!c) {
+            return c.error();
+          }
+          return std::optional<ClientRecord>(std::move(*c));
+        });
+  }
+
+  Result<void> put_client(const ClientRecord& c) override {
+    return guarded<void>("put_client", [&]() -> Result<void> {
+      auto s = prepare(kPutClient.c_str());
+      if (!s) {
+        return s.error();
+      }
+      StmtUse use(*s);
+      // The encoded lists must outlive the step: bindings are SQLITE_STATIC.
+      const std::string grant_types = encode_list(c.grant_types);
+      const std::string scopes = encode_list(c.scopes);
+      const std::string redirect_uris = encode_list(c.redirect_uris);
+      int rc = SQLITE_OK;
+      int i = 0;
+      for (const std::string* v :
+           {&c.client_id, &c.token_endpoint_auth_method, &c.tls_client_auth_subject_dn,
+            &c.tls_client_auth_san_dns, &c.tls_client_auth_san_uri, &c.tls_client_auth_san_ip,
+            &c.tls_client_auth_san_email, &grant_types, &scopes, &redirect_uris, &c.jwks_json,
+            &c.metadata_json}) {
+        if (rc == SQLITE_OK) {
+          rc = bind_text(*s, ++i, *v);
+        }
+      }
+      if (rc == SQLITE_OK) {
+        rc = sqlite3_bind_int64(*s, 13, c.created_at);
+      }
+      if (rc != SQLITE_OK) {
+        return fail(rc, "put_client");
+      }
+      return step_done(*s, "put_client");
+    });
+  }
+
+  Result<void> delete_client(const std::string& id) override {
+    return guarded<void>("delete_client", [&]() -> Result<void> {
+      auto s = prepare(kDeleteClient);
+      if (!s) {
+        return s.error();
+      }
+      StmtUse use(*s);
+      if (int rc = bind_text(*s, 1, id); rc != SQLITE_OK) {
+        return fail(rc, "delete_client");
+      }
+      return step_done(*s, "delete_client");
+    });
+  }
+
+  Result<std::vector<ClientRecord>> list_clients() override {
+    return guarded<std::vector<ClientRecord>>(
+        "list_clients", [&]() -> Result<std::vector<ClientRecord>> {
+          auto s = prepare(kListClients.c_str());
+          if (!s) {
+            return s.error();
+          }
+          StmtUse use(*s);
+          std::vector<ClientRecord> out;
+          for (;;) {
+            int rc = sqlite3_step(*s);
+            if (rc == SQLITE_DONE) {
+              return out;
+            }
+            if (rc != SQLITE_ROW) {
+              return fail(rc, "list_clients");
+            }
+            auto c = read_client(*s);
+            if (!c) {
+              return c.error();
+            }
+            out.push_back(std::move(*c));
+          }
+        });
+  }
+
+  // --- KeyStore -----------------------------------------------------------------------------
+
+  Result<std::vector<SigningKeyRecord>> list_signing_keys() override {
+    return guarded<std::vector<SigningKeyRecord>>(
+        "list_signing_keys", [&]() -> Result<std::vector<SigningKeyRecord>> {
+          auto s = prepare(kListKeys);
+          if (!s) {
+            return s.error();
+          }
+          StmtUse use(*s);
+          std::vector<SigningKeyRecord> out;
+          for (;;) {
+            int rc = sqlite3_step(*s);
+            if (rc == SQLITE_DONE) {
+              return out;
+            }
+            if (rc != SQLITE_ROW) {
+              return fail(rc, "list_signing_keys");
+            }
+            SigningKeyRecord k;
+            k.kid = column_text(*s, 0);
+            k.alg = column_text(*s, 1);
+            k.private_pem = column_text(*s, 2);
+            k.created_at = sqlite3_column_int64(*s, 3);
+            k.not_before = sqlite3_column_int64(*s, 4);
+            k.retire_after = sqlite3_column_int64(*s, 5);
+            out.push_back(std::move(k));
+          }
+        });
+  }
+
+  Result<void> put_signing_key(const SigningKeyRecord& k) override {
+    return guarded<void>("put_signing_key", [&]() -> Result<void> {
+      auto s = prepare(kPutKey);
+      if (!s) {
+        return s.error();
+      }
+      StmtUse use(*s);
+      int rc = bind_text(*s, 1, k.kid);
+      if (rc == SQLITE_OK) rc = bind_text(*s, 2, k.alg);
+      if (rc == SQLITE_OK) rc = bind_text(*s, 3, k.private_pem);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 4, k.created_at);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 5, k.not_before);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 6, k.retire_after);
+      if (rc != SQLITE_OK) {
+        return fail(rc, "put_signing_key");
+      }
+      if (auto r = step_done(*s, "put_signing_key"); !r) {
+        return r;
+      }
+      if (sqlite3_changes(db_) == 0) {
+        log::warn("store.signing_key_conflict", {{"kid", k.kid}});
+        return make_error_code(StoreErrc::Conflict);
+      }
+      return {};
+    });
+  }
+
+  // --- TokenStore ---------------------------------------------------------------------------
+
+  Result<void> put_token(const TokenRecord& t) override {
+    return guarded<void>("put_token", [&]() -> Result<void> {
+      auto s = prepare(kPutToken.c_str());
+      if (!s) {
+        return s.error();
+      }
+      StmtUse use(*s);
+      int rc = SQLITE_OK;
+      int i = 0;
+      for (const std::string* v : {&t.token_hash, &t.kind, &t.jti, &t.client_id, &t.subject,
+                                   &t.scope, &t.audience, &t.cnf_x5t_s256}) {
+        if (rc == SQLITE_OK) {
+          rc = bind_text(*s, ++i, *v);
+        }
+      }
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 9, t.issued_at);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 10, t.expires_at);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int(*s, 11, t.revoked ? 1 : 0);
+      if (rc == SQLITE_OK) rc = bind_text(*s, 12, t.grant_id);
+      if (rc != SQLITE_OK) {
+        return fail(rc, "put_token");
+      }
+      // Autocommit with synchronous=FULL: the WAL is synced before sqlite3_step returns.
+      return step_done(*s, "put_token");
+    });
+  }
+
+  Result<std::optional<TokenRecord>> find_token(const std::string& hash) override {
+    return guarded<std::optional<TokenRecord>>(
+        "find_token", [&]() -> Result<std::optional<TokenRecord>> {
+          auto s = prepare(kFindToken.c_str());
+          if (!s) {
+            return s.error();
+          }
+          StmtUse use(*s);
+          if (int rc = bind_text(*s, 1, hash); rc != SQLITE_OK) {
+            return fail(rc, "find_token");
+          }
+          int rc = sqlite3_step(*s);
+          if (rc == SQLITE_DONE) {
+            return std::optional<TokenRecord>();
+          }
+          if (rc != SQLITE_ROW) {
+            return fail(rc, "find_token");
+          }
+          TokenRecord t;
+          t.token_hash = column_text(*s, 0);
+          t.kind = column_text(*s, 1);
+          t.jti = column_text(*s, 2);
+          t.client_id = column_text(*s, 3);
+          t.subject = column_text(*s, 4);
+          t.scope = column_text(*s, 5);
+          t.audience = column_text(*s, 6);
+          t.cnf_x5t_s256 = column_text(*s, 7);
+          t.issued_at = sqlite3_column_int64(*s, 8);
+          t.expires_at = sqlite3_column_int64(*s, 9);
+          t.revoked = sqlite3_column_int(*s, 10) != 0;
+          t.grant_id = column_text(*s, 11);
+          return std::optional<TokenRecord>(std::move(t));
+        });
+  }
+
+  Result<void> revoke_token(const std::string& hash) override {
+    return guarded<void>("revoke_token", [&]() -> Result<void> {
+      return exec_one_text(kRevokeToken, hash, "revoke_token");
+    });
+  }
+
+  Result<void> revoke_grant(const std::string& grant_id) override {
+    // An empty grant_id means "no grant": it must not revoke every token that has none.
+    if (grant_id.empty()) {
+      return {};
+    }
+    return guarded<void>("revoke_grant", [&]() -> Result<void> {
+      return exec_one_text(kRevokeGrant, grant_id, "revoke_grant");
+    });
+  }
+
+  Result<std::size_t> purge_expired(std::int64_t before) override {
+    return guarded<std::size_t>("purge_expired", [&]() -> Result<std::size_t> {
+      auto s = prepare(kPurgeExpired);
+      if (!s) {
+        return s.error();
+      }
+      StmtUse use(*s);
+      if (int rc = sqlite3_bind_int64(*s, 1, before); rc != SQLITE_OK) {
+        return fail(rc, "purge_expired");
+      }
+      if (auto r = step_done(*s, "purge_expired"); !r) {
+        return r.error();
+      }
+      return static_cast<std::size_t>(sqlite3_changes64(db_));
+    });
+  }
+
+private:
+  // Runs one operation under the connection mutex; an exception (bad_alloc, a failed lock) is
+  // turned into Internal so that nothing escapes the interface.
+  template <class T, class Fn>
+  Result<T> guarded(const char* op, Fn&& fn) {
+    try {
+      std::lock_guard lock(mu_);
+      return fn();
+    } catch (const std::exception& e) {
+      log::error("store.exception", {{"op", op}, {"what", e.what()}});
+      return make_error_code(StoreErrc::Internal);
+    }
+  }
+
+  Result<sqlite3_stmt*> prepare(const char* sql) {
+    if (auto it = cache_.find(sql); it != cache_.end()) {
+      return it->second;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      return fail(rc, "prepare");
+    }
+    cache_.emplace(sql, stmt);
+    return stmt;
+  }
+
+  static int bind_text(sqlite3_stmt* s, int i, const std::string& v) {
+    return sqlite3_bind_text64(s, i, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
+  }
+
+  Result<void> step_done(sqlite3_stmt* s, const char* op) {
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) {
+      return fail(rc, op);
+    }
+    return {};
+  }
+
+  Result<void> exec_one_text(const char* sql, const std::string& arg, const char* op) {
+    auto s = prepare(sql);
+    if (!s) {
+      return s.error();
+    }
+    StmtUse use(*s);
+    if (int rc = bind_text(*s, 1, arg); rc != SQLITE_OK) {
+      return fail(rc, op);
+    }
+    return step_done(*s, op);
+  }
+
+  Result<ClientRecord> read_client(sqlite3_stmt* s) {
+    ClientRecord c;
+    c.client_id = column_text(s, 0);
+    c.token_endpoint_auth_method = column_text(s, 1);
+    c.tls_client_auth_subject_dn = column_text(s, 2);
+    c.tls_client_auth_san_dns = column_text(s, 3);
+    c.tls_client_auth_san_uri = column_text(s, 4);
+    c.tls_client_auth_san_ip = column_text(s, 5);
+    c.tls_client_auth_san_email = column_text(s, 6);
+    if (!decode_list(column_text(s, 7), c.grant_types) ||
+        !decode_list(column_text(s, 8), c.scopes) ||
+        !decode_list(column_text(s, 9), c.redirect_uris)) {
+      log::error("store.corrupt_row", {{"table", "clients"}, {"client_id", c.client_id}});
+      return make_error_code(StoreErrc::Corrupt);
+    }
+    c.jwks_json = column_text(s, 10);
+    c.metadata_json = column_text(s, 11);
+    c.created_at = sqlite3_column_int64(s, 12);
+    return c;
+  }
+
+  ErrorCode fail(int rc, const char* op) {
+    StoreErrc e = map_rc(rc);
+    log::Level level = e == StoreErrc::Conflict ? log::Level::Warn : log::Level::Error;
+    log::write(level, "store.sqlite_error",
+               {{"op", op},
+                {"code", sqlite3_extended_errcode(db_)},
+                {"message", sqlite3_errmsg(db_)},
+                {"path", path_}});
+    return make_error_code(e);
+  }
+
+  std::mutex mu_;
+  sqlite3* db_;
+  std::string path_;
+  std::unordered_map<const char*, sqlite3_stmt*> cache_;
+};
+
+// --- Opening ----------------------------------------------------------------------------------
+
+ErrorCode open_failure(sqlite3* db, int rc, const std::string& path, const char* step) {
+  log::error("store.open_failed", {{"path", path},
+                                   {"step", step},
+                                   {"code", db ? sqlite3_extended_errcode(db) : rc},
+                                   {"message", db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)}});
+  return make_error_code(map_rc(rc));
+}
+
+int exec(sqlite3* db, const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr); }
+
+// Runs a single-value query (a PRAGMA); the text of the first column of the first row.
+int query_text(sqlite3* db, const char* sql, std::string& out) {
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &s, nullptr);
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+      out = column_text(s, 0);
+      rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+      rc = SQLITE_OK;
+    }
+  }
+  sqlite3_finalize(s);
+  return rc;
+}
+
+int user_version(sqlite3* db, int& version) {
+  std::string v;
+  int rc = query_text(db, "PRAGMA user_version", v);
+  if (rc == SQLITE_OK) {
+    version = v.empty() ? 0 : std::atoi(v.c_str());
+  }
+  return rc;
+}
+
+Result<void> migrate(sqlite3* db, const std::string& path) {
+  // IMMEDIATE takes the write lock first, so two processes opening a fresh file at once do not
+  // both run the migration.
+  if (int rc = exec(db, "BEGIN IMMEDIATE"); rc != SQLITE_OK) {
+    return open_failure(db, rc, path, "begin migration");
+  }
+  int version = 0;
+  int rc = user_version(db, version);
+  if (rc == SQLITE_OK && version > kSchemaVersion) {
+    exec(db, "ROLLBACK");
+    log::error("store.schema_too_new",
+               {{"path", path}, {"version", version}, {"supported", kSchemaVersion}});
+    return make_error_code(StoreErrc::Unavailable);
+  }
+  for (int v = version; rc == SQLITE_OK && v < kSchemaVersion; ++v) {
+    rc = exec(db, std::string(kMigrations[v]).c_str());
+    if (rc == SQLITE_OK) {
+      rc = exec(db, ("PRAGMA user_version = " + std::to_string(v + 1)).c_str());
+    }
+  }
+  if (rc == SQLITE_OK) {
+    rc = exec(db, "COMMIT");
+  }
+  if (rc != SQLITE_OK) {
+    ErrorCode ec = open_failure(db, rc, path, "migration");
+    exec(db, "ROLLBACK");
+    return ec;
+  }
+  if (version < kSchemaVersion) {
+    log::info("store.migrated", {{"path", path}, {"from", version}, {"to", kSchemaVersion}});
+  }
+  return {};
+}
+
+Result<std::unique_ptr<Store>> open_impl(const std::string& path, const SqliteOptions& options) {
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  flags |= options.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (path.rfind("file:", 0) == 0) {
+    flags |= SQLITE_OPEN_URI;
+  }
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  // From here on the store (or this guard) owns the handle, even after a failed open.
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close_v2);
+  if (rc != SQLITE_OK) {
+    return open_failure(db.get(), rc, path, "open");
+  }
+  sqlite3_busy_timeout(db.get(), options.busy_timeout_ms);
+  if (rc = exec(db.get(), "PRAGMA foreign_keys = ON"); rc != SQLITE_OK) {
+    return open_failure(db.get(), rc, path, "foreign_keys");
+  }
+  // Reading the header first: a file that is not a database fails here as Corrupt.
+  int version = 0;
+  if (rc = user_version(db.get(), version); rc != SQLITE_OK) {
+    return open_failure(db.get(), rc, path, "read schema version");
+  }
+  bool read_only = options.read_only || sqlite3_db_readonly(db.get(), "main") == 1;
+  if (!read_only) {
+    std::string mode;
+    if (rc = query_text(db.get(), "PRAGMA journal_mode = WAL", mode); rc != SQLITE_OK) {
+      return open_failure(db.get(), rc, path, "journal_mode");
+    }
+    if (mode != "wal" && path != ":memory:") {
+      log::warn("store.not_wal", {{"path", path}, {"journal_mode", mode}});
+    }
+  }
+  if (rc = exec(db.get(), "PRAGMA synchronous = FULL"); rc != SQLITE_OK) {
+    return open_failure(db.get(), rc, path, "synchronous");
+  }
+  if (version != kSchemaVersion) {
+    if (read_only) {
+      log::error("store.schema_mismatch",
+                 {{"path", path}, {"version", version}, {"expected", kSchemaVersion},
+                  {"hint", "open it once read-write to create or migrate the schema"}});
+      return make_error_code(StoreErrc::Unavailable);
+    }
+    if (auto r = migrate(db.get(), path); !r) {
+      return r.error();
+    }
+  }
+  if (read_only) {
+    log::warn("store.read_only", {{"path", path}});
+  }
+  return std::unique_ptr<Store>(std::make_unique<SqliteStore>(db.release(), path));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
+  return open_sqlite_store(path, SqliteOptions{});
+}
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
+                                                 const SqliteOptions& options) {
+  try {
+    return open_impl(path, options);
+  } catch (const std::exception& e) {
+    log::error("store.exception", {{"op", "open"}, {"what", e.what()}});
+    return make_error_code(StoreErrc::Internal);
+  }
+}
+
+}  // namespace fapigate::store

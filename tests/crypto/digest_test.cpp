@@ -1,0 +1,99 @@
+#include "crypto/digest.hpp"
+
+#include <regex>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "core/base64url.hpp"
+#include "core/strings.hpp"
+
+namespace fapigate::crypto {
+namespace {
+
+// FIPS 180-2 Appendix B.1.
+TEST(Sha256, AbcVector) {
+  EXPECT_EQ(core::hex(sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Sha256, EmptyInputVector) {
+  EXPECT_EQ(core::hex(sha256("")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST(Sha256, B64urlIsUnpaddedBase64urlOfDigest) {
+  std::string b = sha256_b64url("abc");
+  EXPECT_EQ(b, "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
+  EXPECT_EQ(b.size(), 43u);
+  EXPECT_EQ(core::base64url_decode(b).value(), sha256("abc"));
+}
+
+// RFC 7636 Appendix B: S256 code challenge of the example verifier.
+TEST(Sha256, Rfc7636PkceVector) {
+  EXPECT_EQ(sha256_b64url("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+}
+
+TEST(Fingerprint, IsTwelveHexOfSha256) {
+  EXPECT_EQ(fingerprint("abc"), "ba7816bf8f01");
+  EXPECT_EQ(fingerprint(""), "e3b0c44298fc");
+}
+
+TEST(ConstantTimeEqual, EqualStrings) {
+  EXPECT_TRUE(constant_time_equal("secret-value", "secret-value"));
+  EXPECT_TRUE(constant_time_equal("", ""));
+}
+
+TEST(ConstantTimeEqual, DifferentLastByte) {
+  EXPECT_FALSE(constant_time_equal("secret-value", "secret-valuf"));
+}
+
+TEST(ConstantTimeEqual, DifferentFirstByte) {
+  EXPECT_FALSE(constant_time_equal("secret-value", "Secret-value"));
+}
+
+TEST(ConstantTimeEqual, PrefixIsNotEqual) {
+  EXPECT_FALSE(constant_time_equal("secret", "secret-value"));
+  EXPECT_FALSE(constant_time_equal("secret-value", "secret"));
+  EXPECT_FALSE(constant_time_equal("", "x"));
+}
+
+TEST(ConstantTimeEqual, EmbeddedNulMatters) {
+  EXPECT_FALSE(constant_time_equal(std::string("a\0b", 3), std::string("a\0c", 3)));
+}
+
+TEST(RandomBytes, LengthAndDistinct) {
+  EXPECT_EQ(random_bytes(0).size(), 0u);
+  EXPECT_EQ(random_bytes(1).size(), 1u);
+  EXPECT_EQ(random_bytes(100).size(), 100u);
+  EXPECT_NE(random_bytes(32), random_bytes(32));
+}
+
+TEST(RandomToken, LengthAndAlphabet) {
+  std::string t = random_token();
+  EXPECT_EQ(t.size(), 43u);  // 32 bytes, unpadded base64url
+  EXPECT_EQ(core::base64url_decode(t)->size(), 32u);
+  EXPECT_EQ(random_token(16).size(), 22u);
+  EXPECT_TRUE(std::regex_match(t, std::regex("[A-Za-z0-9_-]+")));
+}
+
+TEST(RandomToken, ManyAreDistinct) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_TRUE(seen.insert(random_token(16)).second);
+  }
+}
+
+TEST(UuidV4, Format) {
+  const std::regex re("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  for (int i = 0; i < 100; ++i) {
+    std::string u = uuid_v4();
+    EXPECT_EQ(u.size(), 36u);
+    EXPECT_TRUE(std::regex_match(u, re)) << u;
+  }
+  EXPECT_NE(uuid_v4(), uuid_v4());
+}
+
+}  // namespace
+}  // namespace fapigate::crypto
