@@ -2,6 +2,8 @@
 // one io_context per thread, keep-alive, limits on header/body size, header count and time.
 // Beast and Asio stay behind this header (pimpl). start() returns once every listener is bound;
 // stop() stops accepting, lets in-flight requests finish up to a deadline, then closes.
+// Handlers run on the worker threads; their Responder may be called later from any thread.
+// Destroying a started server stops it with no drain and waits for the workers.
 #pragma once
 
 #include <chrono>
@@ -28,10 +30,22 @@ struct ServerOptions {
   std::vector<ListenerSpec> listeners;
 };
 
+// Counters since create(), for tests and metrics (STYLE.md §7: counters are part of the contract).
+struct ServerStats {
+  std::uint64_t connections_accepted = 0;
+  std::uint64_t requests = 0;                // handed to a handler
+  std::uint64_t refused = 0;                 // 4xx the server answered itself (limits, parse)
+  std::uint64_t tls_handshake_failures = 0;
+  std::uint64_t handler_errors = 0;          // handler exceptions and dropped responders (500)
+};
+
 class Server {
 public:
-  // Loads TLS material, binds every listener; errors name the listener and file.
+  // Loads TLS material, binds every listener; errors name the listener and file (logged, and
+  // in *error_detail when given).
   [[nodiscard]] static Result<std::unique_ptr<Server>> create(ServerOptions options);
+  [[nodiscard]] static Result<std::unique_ptr<Server>> create(ServerOptions options,
+                                                              std::string* error_detail);
   virtual ~Server() = default;
 
   // Starts the worker threads and returns.
@@ -42,6 +56,7 @@ public:
   virtual void wait() = 0;
   // The port a listener is bound to (after create()), 0 if no such listener.
   virtual std::uint16_t bound_port(const std::string& listener_name) const = 0;
+  virtual ServerStats stats() const = 0;
 };
 
 }  // namespace fapigate::http

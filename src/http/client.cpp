@@ -1,0 +1,643 @@
+// Outbound HTTP/1.1 on Beast: a keep-alive pool per origin, plain or TLS (tls/ client context,
+// SNI + hostname check), one deadline per request, bounded response size.
+#include "http/client.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <chrono>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <openssl/ssl.h>
+
+#include "core/log.hpp"
+#include "core/strings.hpp"
+#include "tls/client_context.hpp"
+
+namespace fapigate::http {
+
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::size_t kMaxUrl = 8192;
+constexpr std::uint32_t kMaxResponseHeader = 64 * 1024;
+constexpr std::chrono::seconds kMaxIdleAge{30};
+
+//----------------------------------------------------------------------------------------------
+// URL: a small bounded parser for http(s)://host[:port][/path][?query]; no userinfo.
+
+struct Url {
+  bool https = false;
+  std::string host;         // without brackets
+  std::string port;
+  std::string target;       // path + query, at least "/"
+  std::string host_header;  // as sent in Host
+  std::string origin;       // pool key
+};
+
+std::optional<Url> parse_url(std::string_view u) {
+  if (u.empty() || u.size() > kMaxUrl) {
+    return std::nullopt;
+  }
+  for (const unsigned char c : u) {
+    if (c <= 0x20 || c >= 0x7f) {
+      return std::nullopt;
+    }
+  }
+  const auto sep = u.find("://");
+  if (sep == std::string_view::npos) {
+    return std::nullopt;
+  }
+  Url url;
+  const auto scheme = u.substr(0, sep);
+  if (core::iequals(scheme, "https")) {
+    url.https = true;
+  } else if (!core::iequals(scheme, "http")) {
+    return std::nullopt;
+  }
+  auto rest = u.substr(sep + 3);
+  const auto end = rest.find_first_of("/?#");
+  const auto authority = rest.substr(0, end);
+  std::string_view path = end == std::string_view::npos ? std::string_view() : rest.substr(end);
+  path = path.substr(0, path.find('#'));
+  if (authority.empty() || authority.find('@') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string_view host;
+  std::string_view port;
+  bool ipv6 = false;
+  if (authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) {
+      return std::nullopt;
+    }
+    host = authority.substr(1, close - 1);
+    ipv6 = true;
+    const auto after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') {
+        return std::nullopt;
+      }
+      port = after.substr(1);
+    }
+  } else {
+    const auto colon = authority.find(':');
+    host = authority.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      port = authority.substr(colon + 1);
+    }
+  }
+  if (host.empty() || host.size() > 253) {
+    return std::nullopt;
+  }
+  const std::string_view default_port = url.https ? "443" : "80";
+  if (port.empty()) {
+    port = default_port;
+  }
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  const int port_value = std::stoi(std::string(port));  // digits only, at most 5
+  if (port_value < 1 || port_value > 65535) {
+    return std::nullopt;
+  }
+  url.host = std::string(host);
+  url.port = std::to_string(port_value);
+  url.target = path.empty() || path.front() == '?' ? "/" + std::string(path) : std::string(path);
+  url.host_header = ipv6 ? "[" + url.host + "]" : url.host;
+  if (url.port != default_port) {
+    url.host_header += ":" + url.port;
+  }
+  url.origin = std::string(url.https ? "https://" : "http://") + url.host_header;
+  return url;
+}
+
+bool valid_token(std::string_view s) {
+  if (s.empty() || s.size() > 256) {
+    return false;
+  }
+  for (const unsigned char c : s) {
+    const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
+                        std::string_view::npos;
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" ||
+         method == "OPTIONS" || method == "TRACE";
+}
+
+// An idle pooled connection is reusable only if the peer has neither closed it nor sent
+// anything (a close_notify, a stray response) since.
+bool idle_socket_usable(tcp::socket& s) {
+  if (!s.is_open()) {
+    return false;
+  }
+  char byte = 0;
+  const auto n = ::recv(s.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+//----------------------------------------------------------------------------------------------
+// Pool of idle keep-alive connections per origin.
+
+template <class Stream>
+class Pool {
+public:
+  explicit Pool(std::size_t max_per_origin) : max_(max_per_origin) {}
+
+  std::unique_ptr<Stream> take(const std::string& origin) {
+    std::lock_guard lock(mu_);
+    auto it = idle_.find(origin);
+    if (it == idle_.end()) {
+      return nullptr;
+    }
+    auto& list = it->second;
+    while (!list.empty()) {
+      Entry e = std::move(list.back());
+      list.pop_back();
+      if (Clock::now() - e.since < kMaxIdleAge &&
+          idle_socket_usable(beast::get_lowest_layer(*e.stream).socket())) {
+        return std::move(e.stream);
+      }
+    }
+    idle_.erase(it);
+    return nullptr;
+  }
+
+  void put(const std::string& origin, std::unique_ptr<Stream> stream) {
+    std::lock_guard lock(mu_);
+    if (closed_) {
+      return;
+    }
+    auto& list = idle_[origin];
+    if (list.size() >= max_) {
+      list.pop_front();
+    }
+    list.push_back(Entry{std::move(stream), Clock::now()});
+  }
+
+  void close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    idle_.clear();
+  }
+
+private:
+  struct Entry {
+    std::unique_ptr<Stream> stream;
+    Clock::time_point since;
+  };
+  std::mutex mu_;
+  bool closed_ = false;
+  std::size_t max_;
+  std::unordered_map<std::string, std::deque<Entry>> idle_;
+};
+
+class ExchangeBase {
+public:
+  virtual ~ExchangeBase() = default;
+  virtual void abort() = 0;
+};
+
+// Shared by the client facade, its worker threads and every exchange in flight.
+struct Core {
+  explicit Core(const ClientOptions& o)
+      : options(o), plain_pool(o.max_idle_per_origin), tls_pool(o.max_idle_per_origin) {}
+
+  ClientOptions options;
+  std::unique_ptr<net::ssl::context> ssl;  // null when TLS material failed to load lazily
+  net::io_context ioc;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work{ioc.get_executor()};
+  Pool<beast::tcp_stream> plain_pool;
+  Pool<TlsStream> tls_pool;
+
+  std::mutex mu;
+  bool closed = false;
+  std::unordered_map<ExchangeBase*, std::weak_ptr<ExchangeBase>> live;
+
+  Pool<beast::tcp_stream>& pool(beast::tcp_stream*) { return plain_pool; }
+  Pool<TlsStream>& pool(TlsStream*) { return tls_pool; }
+
+  bool add(ExchangeBase* e, std::weak_ptr<ExchangeBase> w) {
+    std::lock_guard lock(mu);
+    if (closed) {
+      return false;
+    }
+    live.emplace(e, std::move(w));
+    return true;
+  }
+  void remove(ExchangeBase* e) {
+    std::lock_guard lock(mu);
+    live.erase(e);
+  }
+  // Stops everything: exchanges in flight fail with operation_aborted, idle connections close.
+  void shutdown() {
+    std::vector<std::shared_ptr<ExchangeBase>> running;
+    {
+      std::lock_guard lock(mu);
+      closed = true;
+      for (auto& [p, w] : live) {
+        if (auto e = w.lock()) {
+          running.push_back(std::move(e));
+        }
+      }
+    }
+    for (auto& e : running) {
+      e->abort();
+    }
+    plain_pool.close();
+    tls_pool.close();
+    work.reset();
+  }
+};
+
+using Done = std::function<void(Result<Response>)>;
+
+//----------------------------------------------------------------------------------------------
+// One request/response, on a strand: resolve, connect, (handshake), write, read; one deadline.
+
+template <class Stream>
+class Exchange final : public ExchangeBase,
+                       public std::enable_shared_from_this<Exchange<Stream>> {
+public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  Exchange(std::shared_ptr<Core> core, Url url, ClientRequest request, Done done,
+           std::unique_ptr<Stream> pooled)
+      : core_(std::move(core)),
+        url_(std::move(url)),
+        timeout_(request.timeout),
+        method_(request.method),
+        done_(std::move(done)),
+        stream_(std::move(pooled)),
+        ex_(stream_ ? stream_->get_executor() : net::make_strand(core_->ioc)),
+        timer_(ex_),
+        resolver_(ex_),
+        reused_(stream_ != nullptr) {
+    build_request(std::move(request));
+  }
+
+  ~Exchange() override { core_->remove(this); }
+
+  void start() {
+    if (!core_->add(this, this->weak_from_this())) {
+      return finish(ErrorCode(net::error::operation_aborted));
+    }
+    net::dispatch(ex_, beast::bind_front_handler(&Exchange::begin, this->shared_from_this()));
+  }
+
+  void abort() override {
+    net::dispatch(ex_, beast::bind_front_handler(&Exchange::on_abort, this->shared_from_this()));
+  }
+
+private:
+  void build_request(ClientRequest request) {
+    req_.version(11);
+    const auto verb = bhttp::string_to_verb(request.method);
+    if (verb == bhttp::verb::unknown) {
+      req_.method_string(request.method);
+    } else {
+      req_.method(verb);
+    }
+    req_.target(url_.target);
+    req_.set(bhttp::field::host, url_.host_header);
+    for (const auto& f : request.headers) {
+      if (core::iequals(f.name, "host") || core::iequals(f.name, "content-length") ||
+          core::iequals(f.name, "transfer-encoding") || core::iequals(f.name, "connection")) {
+        continue;
+      }
+      req_.insert(f.name, f.value);
+    }
+    req_.body() = std::move(request.body);
+    req_.keep_alive(true);
+    req_.prepare_payload();
+  }
+
+  beast::tcp_stream& tcp() { return beast::get_lowest_layer(*stream_); }
+
+  void begin() {
+    timer_.expires_after(timeout_);
+    timer_.async_wait(beast::bind_front_handler(&Exchange::on_deadline, this->shared_from_this()));
+    if (stream_) {
+      do_write();
+    } else {
+      do_resolve();
+    }
+  }
+
+  void on_deadline(beast::error_code ec) {
+    if (ec || finished_) {
+      return;
+    }
+    timed_out_ = true;
+    cancel_io();
+  }
+
+  void on_abort() {
+    if (finished_) {
+      return;
+    }
+    aborted_ = true;
+    cancel_io();
+  }
+
+  void cancel_io() {
+    resolver_.cancel();
+    if (stream_) {
+      beast::error_code ignored;
+      tcp().socket().close(ignored);
+    }
+  }
+
+  void do_resolve() {
+    resolver_.async_resolve(url_.host, url_.port,
+                            beast::bind_front_handler(&Exchange::on_resolve,
+                                                      this->shared_from_this()));
+  }
+
+  void on_resolve(beast::error_code ec, tcp::resolver::results_type results) {
+    if (ec) {
+      return finish(ec);
+    }
+    if constexpr (kTls) {
+      stream_ = std::make_unique<Stream>(ex_, *core_->ssl);
+    } else {
+      stream_ = std::make_unique<Stream>(ex_);
+    }
+    tcp().async_connect(results, beast::bind_front_handler(&Exchange::on_connect,
+                                                           this->shared_from_this()));
+  }
+
+  void on_connect(beast::error_code ec, const tcp::endpoint&) {
+    if (ec) {
+      return finish(ec);
+    }
+    if constexpr (kTls) {
+      if (!tls::prepare_client_ssl(stream_->native_handle(), url_.host)) {
+        return finish(make_error_code(boost::system::errc::invalid_argument));
+      }
+      stream_->async_handshake(net::ssl::stream_base::client,
+                               beast::bind_front_handler(&Exchange::on_handshake,
+                                                         this->shared_from_this()));
+    } else {
+      do_write();
+    }
+  }
+
+  void on_handshake(beast::error_code ec) {
+    if (ec) {
+      return finish(ec);
+    }
+    do_write();
+  }
+
+  void do_write() {
+    bhttp::async_write(*stream_, req_,
+                       beast::bind_front_handler(&Exchange::on_write, this->shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t) {
+    if (ec) {
+      return retry_or_finish(ec);
+    }
+    parser_.emplace();
+    parser_->header_limit(kMaxResponseHeader);
+    parser_->body_limit(static_cast<std::uint64_t>(core_->options.max_response_bytes));
+    if (req_.method() == bhttp::verb::head) {
+      parser_->skip(true);
+    }
+    bhttp::async_read(*stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Exchange::on_read, this->shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec) {
+      return retry_or_finish(ec);
+    }
+    auto res = parser_->release();
+    Response response;
+    response.status = static_cast<int>(res.result_int());
+    for (const auto& f : res) {
+      response.headers.add(std::string(f.name_string()), std::string(f.value()));
+    }
+    response.body = std::move(res.body());
+    if (res.keep_alive() && buffer_.size() == 0 && !timed_out_ && !aborted_) {
+      core_->pool(static_cast<Stream*>(nullptr)).put(url_.origin, std::move(stream_));
+    }
+    finish(std::move(response));
+  }
+
+  // A reused connection may have been closed by the server just as we sent: RFC 9110 §9.2.2
+  // allows one automatic retry of an idempotent request on a fresh connection.
+  void retry_or_finish(beast::error_code ec) {
+    const bool nothing_received = !parser_ || !parser_->got_some();
+    if (reused_ && !retried_ && !timed_out_ && !aborted_ && nothing_received &&
+        idempotent(method_)) {
+      retried_ = true;
+      reused_ = false;
+      stream_.reset();
+      parser_.reset();
+      buffer_.consume(buffer_.size());
+      return do_resolve();
+    }
+    finish(ec);
+  }
+
+  void finish(Result<Response> result) {
+    if (finished_) {
+      return;
+    }
+    finished_ = true;
+    timer_.cancel();
+    if (result.has_error()) {
+      if (timed_out_) {
+        result = Result<Response>(boost::system::in_place_error,
+                                  make_error_code(boost::system::errc::timed_out));
+      } else if (aborted_) {
+        result = Result<Response>(boost::system::in_place_error, net::error::operation_aborted);
+      }
+      stream_.reset();
+    }
+    try {
+      done_(std::move(result));
+    } catch (const std::exception& e) {
+      core::log::error("http_client_callback_exception", {{"reason", e.what()}});
+    } catch (...) {
+      core::log::error("http_client_callback_exception", {});
+    }
+    done_ = nullptr;
+  }
+
+  std::shared_ptr<Core> core_;
+  Url url_;
+  std::chrono::milliseconds timeout_;
+  std::string method_;
+  Done done_;
+  std::unique_ptr<Stream> stream_;
+  net::any_io_executor ex_;
+  net::steady_timer timer_;
+  tcp::resolver resolver_;
+  bhttp::request<bhttp::string_body> req_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
+  bool reused_ = false;
+  bool retried_ = false;
+  bool timed_out_ = false;
+  bool aborted_ = false;
+  bool finished_ = false;
+};
+
+//----------------------------------------------------------------------------------------------
+// The facade handed out by make_client: owns the worker threads.
+
+class BeastClient final : public Client {
+public:
+  explicit BeastClient(std::shared_ptr<Core> core) : core_(std::move(core)) {}
+
+  void run(std::uint32_t threads) {
+    for (std::uint32_t i = 0; i < std::max<std::uint32_t>(threads, 1); ++i) {
+      // Each thread holds the core, so it is released off the worker even if the facade is
+      // destroyed from inside a callback.
+      threads_.emplace_back([core = core_] { run_core(*core); });
+    }
+  }
+
+  ~BeastClient() override {
+    core_->shutdown();
+    for (auto& t : threads_) {
+      if (t.get_id() == std::this_thread::get_id()) {
+        t.detach();  // destroyed from a callback on this very thread
+      } else if (t.joinable()) {
+        t.join();
+      }
+    }
+  }
+
+  void send(ClientRequest request, std::function<void(Result<Response>)> done) override {
+    auto url = parse_url(request.url);
+    if (!url || !valid_token(request.method) || !headers_valid(request.headers)) {
+      return fail_soon(make_error_code(boost::system::errc::invalid_argument), std::move(done));
+    }
+    if (url->https && !core_->ssl) {
+      return fail_soon(make_error_code(boost::system::errc::not_supported), std::move(done));
+    }
+    try {
+      if (url->https) {
+        auto pooled = core_->tls_pool.take(url->origin);
+        std::make_shared<Exchange<TlsStream>>(core_, std::move(*url), std::move(request),
+                                              std::move(done), std::move(pooled))
+            ->start();
+      } else {
+        auto pooled = core_->plain_pool.take(url->origin);
+        std::make_shared<Exchange<beast::tcp_stream>>(core_, std::move(*url),
+                                                      std::move(request), std::move(done),
+                                                      std::move(pooled))
+            ->start();
+      }
+    } catch (const std::exception& e) {
+      core::log::error("http_client_send_failed", {{"reason", e.what()}});
+    }
+  }
+
+private:
+  static bool headers_valid(const Headers& headers) {
+    for (const auto& f : headers) {
+      if (!valid_token(f.name) ||
+          f.value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // Callbacks always come from a client thread, never from inside send().
+  void fail_soon(ErrorCode ec, Done done) {
+    net::post(core_->ioc, [ec, done = std::move(done)] {
+      try {
+        done(Result<Response>(boost::system::in_place_error, ec));
+      } catch (...) {
+        core::log::error("http_client_callback_exception", {});
+      }
+    });
+  }
+
+  static void run_core(Core& core) {
+    for (;;) {
+      try {
+        core.ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        core::log::error("http_client_worker_exception", {{"reason", e.what()}});
+      }
+    }
+  }
+
+  std::shared_ptr<Core> core_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<Client>> make_client(const ClientOptions& options) {
+  auto core = std::make_shared<Core>(options);
+  tls::ClientTlsOptions tls_options;
+  tls_options.ca_file = options.ca_file;
+  tls_options.cert_file = options.client_cert_file;
+  tls_options.key_file = options.client_key_file;
+  auto ctx = tls::make_client_context(tls_options);
+  if (!ctx) {
+    return ctx.error();
+  }
+  SSL_CTX_up_ref(ctx->native_handle());
+  core->ssl = std::make_unique<net::ssl::context>(ctx->native_handle());
+  auto client = std::make_shared<BeastClient>(core);
+  client->run(options.threads);
+  return std::shared_ptr<Client>(std::move(client));
+}
+
+Result<Response> send_sync(const ClientOptions& options, ClientRequest request) {
+  auto client = make_client(options);
+  if (!client) {
+    return client.error();
+  }
+  std::promise<Result<Response>> promise;
+  auto future = promise.get_future();
+  (*client)->send(std::move(request),
+                  [&promise](Result<Response> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+}  // namespace fapigate::http

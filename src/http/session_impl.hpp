@@ -1,0 +1,418 @@
+// Internal to session_plain.cpp / session_tls.cpp: the Session<Stream> template (STYLE.md §6,
+// after Beast's advanced_server_flex), explicitly instantiated once per stream type.
+#pragma once
+
+#include <chrono>
+#include <climits>
+#include <exception>
+#include <iterator>
+#include <optional>
+#include <type_traits>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "core/log.hpp"
+#include "core/strings.hpp"
+#include "http/session.hpp"
+
+namespace fapigate::http::detail {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+// Header names are RFC 9110 tokens; values carry no CR, LF or NUL (no response splitting).
+bool valid_header_field(std::string_view name, std::string_view value);
+
+template <class Stream>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+public:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  Session(Stream stream, std::string remote, std::shared_ptr<const ListenerShared> listener,
+          WorkerLink link)
+      : stream_(std::move(stream)),
+        remote_(std::move(remote)),
+        listener_(std::move(listener)),
+        link_(std::move(link)) {}
+
+  ~Session() override { link_.registry->remove(this); }
+
+  void run() {
+    if (!link_.registry->add(this, this->weak_from_this())) {
+      return;  // the server is stopping: the socket closes with this session
+    }
+    if constexpr (kTls) {
+      do_handshake();
+    } else {
+      do_read_next();
+    }
+  }
+
+  void server_stopping() override {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&Session::on_server_stopping,
+                                            this->shared_from_this()));
+  }
+
+  void force_close() override {
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&Session::close_now, this->shared_from_this()));
+  }
+
+  void close_now() override {
+    auto keep = std::move(self_);  // released at the end of this call, not during it
+    state_ = State::Closing;
+    beast::error_code ec;
+    beast::get_lowest_layer(stream_).socket().close(ec);
+  }
+
+  void deliver(Response response, bool close) override {
+    net::dispatch(stream_.get_executor(),
+                  [self = this->shared_from_this(), r = std::move(response), close]() mutable {
+                    self->on_response(std::move(r), close);
+                  });
+  }
+
+private:
+  enum class State { Handshake, Idle, Reading, Handling, Writing, Closing };
+
+  const config::Limits& limits() const { return listener_->limits; }
+  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
+  static std::chrono::milliseconds ms(std::uint32_t v) { return std::chrono::milliseconds(v); }
+
+  void on_server_stopping() {
+    stopping_ = true;
+    if (state_ == State::Handshake || state_ == State::Idle) {
+      close_now();
+    }
+  }
+
+  //--------------------------------------------------------------------------------------------
+  // TLS handshake
+
+  void do_handshake() {
+    state_ = State::Handshake;
+    tcp().expires_after(ms(limits().handshake_timeout_ms));
+    if constexpr (kTls) {
+      stream_.async_handshake(net::ssl::stream_base::server,
+                              beast::bind_front_handler(&Session::on_handshake,
+                                                        this->shared_from_this()));
+    }
+  }
+
+  void on_handshake(beast::error_code ec) {
+    if (ec) {
+      if (stopping_ || ec == net::error::operation_aborted) {
+        return;
+      }
+      listener_->counters->tls_handshake_failures++;
+      core::log::warn("tls_handshake_failed", {{"listener", listener_->name},
+                                               {"remote", remote_},
+                                               {"reason", ec.message()}});
+      return;
+    }
+    if constexpr (kTls) {
+      // Computed once per connection: every request on it carries the same view.
+      peer_ = tls_peer_certificate();
+      sni_ = tls_server_name();
+    }
+    do_read_next();
+  }
+
+  // Defined in session_tls.cpp (tls/ stays out of the plain TU).
+  std::shared_ptr<const PeerCertificate> tls_peer_certificate();
+  std::string tls_server_name();
+
+  //--------------------------------------------------------------------------------------------
+  // Reading a request: wait for its first byte (idle timeout between keep-alive requests), then
+  // read the whole message under the read timeout, with a fresh parser and the configured limits.
+
+  void do_read_next() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(limits().max_header_bytes, UINT32_MAX)));
+    parser_->body_limit(static_cast<std::uint64_t>(limits().max_body_bytes));
+    if (buffer_.size() > 0) {
+      do_read();  // a pipelined request is already buffered
+    } else {
+      do_wait();
+    }
+  }
+
+  void do_wait() {
+    if (stopping_) {
+      return do_close();  // the stop came while this response was being written
+    }
+    state_ = State::Idle;
+    tcp().expires_after(ms(served_ == 0 ? limits().read_timeout_ms : limits().idle_timeout_ms));
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            beast::bind_front_handler(&Session::on_wait,
+                                                      this->shared_from_this()));
+  }
+
+  void on_wait(beast::error_code ec, std::size_t n) {
+    buffer_.commit(n);
+    if (ec) {
+      // eof / close without close_notify between requests, idle timeout, or stop: not errors.
+      if (ec == beast::error::timeout) {
+        core::log::debug("http_idle_timeout", {{"listener", listener_->name}, {"remote", remote_}});
+      }
+      return;
+    }
+    do_read();
+  }
+
+  void do_read() {
+    state_ = State::Reading;
+    tcp().expires_after(ms(limits().read_timeout_ms));
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == bhttp::error::end_of_stream) {
+      return do_close();
+    }
+    if (ec == beast::error::timeout) {
+      core::log::warn("http_read_timeout", {{"listener", listener_->name}, {"remote", remote_}});
+      return;  // tcp_stream has closed the socket
+    }
+    if (ec == bhttp::error::header_limit) {
+      return refuse(431, "request header too large", ec);
+    }
+    if (ec == bhttp::error::body_limit) {
+      return refuse(413, "request body too large", ec);
+    }
+    if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+        ec != bhttp::error::partial_message) {
+      return refuse(400, "malformed request", ec);
+    }
+    if (ec) {
+      core::log::debug("http_read_failed", {{"listener", listener_->name},
+                                            {"remote", remote_},
+                                            {"reason", ec.message()}});
+      return;
+    }
+    const auto& req = parser_->get();
+    if (static_cast<std::size_t>(std::distance(req.begin(), req.end())) >
+        limits().max_header_count) {
+      return refuse(431, "too many header fields", ec);
+    }
+    dispatch_request();
+  }
+
+  //--------------------------------------------------------------------------------------------
+  // Handing the request to the application; its Responder may run later, on any thread.
+
+  void dispatch_request() {
+    state_ = State::Handling;
+    ++served_;
+    listener_->counters->requests++;
+    self_ = this->shared_from_this();  // alive while the handler works, even with no I/O pending
+    auto state = std::make_shared<ResponderState>(link_, this->weak_from_this(),
+                                                  listener_->counters);
+    try {
+      auto req = parser_->release();
+      parser_.reset();
+      request_keep_alive_ = req.keep_alive();
+      request_version_ = req.version();
+      head_ = req.method() == bhttp::verb::head;
+      Request request;
+      request.method = std::string(req.method_string());
+      request.target = std::string(req.target());
+      const auto q = request.target.find('?');
+      request.path = request.target.substr(0, q);
+      request.query = q == std::string::npos ? std::string() : request.target.substr(q + 1);
+      for (const auto& f : req) {
+        request.headers.add(std::string(f.name_string()), std::string(f.value()));
+      }
+      request.body = std::move(req.body());
+      request.remote_address = remote_;
+      request.local_port = listener_->port;
+      request.tls = kTls;
+      request.sni = sni_;
+      request.peer_certificate = peer_;
+      if (!listener_->handler) {
+        state->respond(error_response(500, "server_error", "no handler"), true);
+        return;
+      }
+      listener_->handler->handle(std::move(request),
+                                 [state](Response r) { state->respond(std::move(r), false); });
+    } catch (const std::exception& e) {
+      listener_->counters->handler_errors++;
+      core::log::error("http_handler_exception",
+                       {{"listener", listener_->name}, {"reason", e.what()}});
+      state->respond(error_response(500, "server_error", "internal error"), true);
+    } catch (...) {
+      listener_->counters->handler_errors++;
+      core::log::error("http_handler_exception", {{"listener", listener_->name}});
+      state->respond(error_response(500, "server_error", "internal error"), true);
+    }
+  }
+
+  void on_response(Response response, bool close) {
+    if (state_ != State::Handling) {
+      return;  // the connection was closed while the handler worked
+    }
+    auto keep = std::move(self_);
+    const bool keep_alive = request_keep_alive_ && !close && !stopping_ &&
+                            served_ < limits().max_requests_per_connection;
+    try {
+      build_response(std::move(response), keep_alive);
+    } catch (const std::exception& e) {
+      core::log::error("http_response_invalid",
+                       {{"listener", listener_->name}, {"reason", e.what()}});
+      response_.reset();
+      build_response(error_response(500, "server_error", "internal error"), false);
+    }
+    do_write(response_->keep_alive());
+  }
+
+  void build_response(Response response, bool keep_alive) {
+    int status = response.status;
+    if (status < 200 || status > 599) {
+      core::log::error("http_response_invalid",
+                       {{"listener", listener_->name}, {"status", status}});
+      response = error_response(500, "server_error", "internal error");
+      status = 500;
+      keep_alive = false;
+    }
+    response_.emplace();
+    auto& res = *response_;
+    res.version(request_version_);
+    res.result(static_cast<unsigned>(status));
+    for (const auto& f : response.headers) {
+      if (core::iequals(f.name, "content-length") || core::iequals(f.name, "transfer-encoding") ||
+          core::iequals(f.name, "connection")) {
+        continue;  // framing is the server's business
+      }
+      if (!valid_header_field(f.name, f.value)) {
+        core::log::error("http_response_header_dropped",
+                         {{"listener", listener_->name}, {"name", f.name.substr(0, 64)}});
+        continue;
+      }
+      res.insert(f.name, f.value);
+    }
+    const bool no_body = status == 204 || status == 304;
+    if (no_body) {
+      response.body.clear();
+    }
+    const std::size_t length = response.body.size();
+    if (!head_) {
+      res.body() = std::move(response.body);
+    }
+    res.keep_alive(keep_alive);
+    if (!no_body) {
+      res.content_length(length);
+    }
+  }
+
+  void do_write(bool keep_alive) {
+    state_ = State::Writing;
+    tcp().expires_after(ms(limits().write_timeout_ms));
+    bhttp::async_write(stream_, *response_,
+                       beast::bind_front_handler(&Session::on_write, this->shared_from_this(),
+                                                 keep_alive));
+  }
+
+  void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+    response_.reset();
+    if (ec) {
+      core::log::debug("http_write_failed", {{"listener", listener_->name},
+                                             {"remote", remote_},
+                                             {"reason", ec.message()}});
+      return;
+    }
+    if (!keep_alive) {
+      return do_close();
+    }
+    do_read_next();
+  }
+
+  //--------------------------------------------------------------------------------------------
+  // Refusals the server answers itself, then closes: the rest of the stream cannot be trusted.
+
+  void refuse(int status, std::string_view description, beast::error_code ec) {
+    listener_->counters->refused++;
+    core::log::warn("http_request_refused", {{"listener", listener_->name},
+                                             {"remote", remote_},
+                                             {"status", status},
+                                             {"reason", ec ? ec.message() : std::string(description)}});
+    parser_.reset();
+    state_ = State::Handling;
+    head_ = false;
+    request_version_ = 11;
+    self_ = this->shared_from_this();
+    on_response(error_response(status, "invalid_request", description), true);
+  }
+
+  //--------------------------------------------------------------------------------------------
+  // Closing: TLS sends close_notify; plain HTTP half-closes and drains a little so that the
+  // peer reads the last response instead of a reset.
+
+  void do_close() {
+    state_ = State::Closing;
+    tcp().expires_after(ms(std::min<std::uint32_t>(limits().write_timeout_ms, kCloseTimeoutMs)));
+    if constexpr (kTls) {
+      stream_.async_shutdown(
+          beast::bind_front_handler(&Session::on_shutdown, this->shared_from_this()));
+    } else {
+      beast::error_code ignored;
+      tcp().socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+      do_linger();
+    }
+  }
+
+  void on_shutdown(beast::error_code) {}
+
+  void do_linger() {
+    buffer_.consume(buffer_.size());
+    tcp().async_read_some(buffer_.prepare(kReadChunk),
+                          beast::bind_front_handler(&Session::on_linger,
+                                                    this->shared_from_this()));
+  }
+
+  void on_linger(beast::error_code ec, std::size_t n) {
+    lingered_ += n;
+    if (ec || lingered_ > kMaxLinger) {
+      return;
+    }
+    do_linger();
+  }
+
+  static constexpr std::size_t kReadChunk = 4096;
+  static constexpr std::uint32_t kCloseTimeoutMs = 1000;
+  static constexpr std::size_t kMaxLinger = 256 * 1024;
+
+  Stream stream_;
+  std::string remote_;
+  std::shared_ptr<const ListenerShared> listener_;
+  WorkerLink link_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::response<bhttp::string_body>> response_;
+  std::shared_ptr<const PeerCertificate> peer_;
+  std::string sni_;
+  std::shared_ptr<Session> self_;
+  State state_ = State::Idle;
+  std::uint32_t served_ = 0;
+  unsigned request_version_ = 11;
+  std::size_t lingered_ = 0;
+  bool request_keep_alive_ = false;
+  bool head_ = false;
+  bool stopping_ = false;
+};
+
+}  // namespace fapigate::http::detail

@@ -1,0 +1,35 @@
+// Session over TLS: handshake under the listener's client-certificate mode, then the peer
+// certificate view is computed once for the connection.
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include "http/session_impl.hpp"
+#include "tls/peer_cert.hpp"
+
+namespace fapigate::http::detail {
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+template <>
+std::shared_ptr<const PeerCertificate> Session<TlsStream>::tls_peer_certificate() {
+  return tls::peer_certificate(stream_.native_handle());
+}
+
+template <>
+std::string Session<TlsStream>::tls_server_name() {
+  return tls::server_name(stream_.native_handle());
+}
+
+template class Session<TlsStream>;
+
+void start_tls_session(net::ip::tcp::socket socket,
+                       std::shared_ptr<const ListenerShared> listener, WorkerLink link) {
+  beast::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  std::string remote = ec ? std::string() : endpoint.address().to_string();
+  net::ssl::context& ctx = *listener->ssl;
+  std::make_shared<Session<TlsStream>>(TlsStream(beast::tcp_stream(std::move(socket)), ctx),
+                                       std::move(remote), std::move(listener), std::move(link))
+      ->run();
+}
+
+}  // namespace fapigate::http::detail

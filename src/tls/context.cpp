@@ -1,0 +1,76 @@
+#include "tls/context.hpp"
+
+#include <string>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+namespace fapigate::tls {
+
+namespace {
+
+class TlsCategory final : public boost::system::error_category {
+public:
+  const char* name() const noexcept override { return "fapigate.tls"; }
+  std::string message(int ev) const override {
+    switch (static_cast<TlsErrc>(ev)) {
+      case TlsErrc::CertificateFile: return "cannot load the certificate file";
+      case TlsErrc::KeyFile: return "cannot load the private key file";
+      case TlsErrc::KeyMismatch: return "the private key does not match the certificate";
+      case TlsErrc::ClientCaFile: return "cannot load the client CA file";
+      case TlsErrc::CaFile: return "cannot load the CA file";
+      case TlsErrc::Policy: return "the TLS protocol policy could not be applied";
+      case TlsErrc::MissingSetting: return "a required TLS setting is missing";
+      case TlsErrc::Internal: return "internal TLS error";
+    }
+    return "unknown TLS error";
+  }
+};
+
+}  // namespace
+
+ErrorCode make_error_code(TlsErrc e) {
+  static const TlsCategory category;
+  return {static_cast<int>(e), category};
+}
+
+Context::Context(SSL_CTX* ctx) : ctx_(ctx, &SSL_CTX_free) {}
+
+namespace detail {
+
+bool apply_fapi_policy(SSL_CTX* ctx) {
+  // FAPI 1.0 Part 2 §8.5 / FAPI 2.0 SP §5.2.2: TLS 1.2 or later; for 1.2 only the listed suites.
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+    return false;
+  }
+  if (SSL_CTX_set_cipher_list(ctx, kFapiTls12Ciphers) != 1) {
+    return false;
+  }
+  if (SSL_CTX_set1_groups_list(ctx, kFapiGroups) != 1) {
+    return false;
+  }
+  // DHE suites need parameters; OpenSSL picks a group matching the certificate's strength.
+  if (SSL_CTX_set_dh_auto(ctx, 1) != 1) {
+    return false;
+  }
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+                               SSL_OP_CIPHER_SERVER_PREFERENCE);
+  return true;
+}
+
+std::string openssl_error_text() {
+  std::string out;
+  unsigned long e = 0;
+  while ((e = ERR_get_error()) != 0) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) {
+      out += "; ";
+    }
+    out += buf;
+  }
+  return out;
+}
+
+}  // namespace detail
+}  // namespace fapigate::tls

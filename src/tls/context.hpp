@@ -1,0 +1,58 @@
+// TLS contexts under the FAPI policy (FAPI 1.0 Part 2 §8.5): TLS 1.3, or TLS 1.2 with only the
+// four permitted cipher suites; no renegotiation, no compression. A Context is an immutable,
+// shareable handle to an OpenSSL SSL_CTX (reference-counted), safe to use from many threads to
+// create connections. No Asio here: http/*.cpp wrap the SSL_CTX for their streams.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/result.hpp"
+
+typedef struct ssl_ctx_st SSL_CTX;
+
+namespace fapigate::tls {
+
+enum class TlsErrc {
+  CertificateFile = 1,  // the certificate (chain) file is missing or not PEM certificates
+  KeyFile,              // the private key file is missing or not a PEM private key
+  KeyMismatch,          // the private key does not belong to the certificate
+  ClientCaFile,         // the client CA bundle is missing or holds no certificate
+  CaFile,               // the trust anchors for server verification could not be loaded
+  Policy,               // OpenSSL refused the FAPI protocol / cipher / group policy
+  MissingSetting,       // a required setting (e.g. client_ca_file for client certs) is empty
+  Internal,             // an OpenSSL call failed unexpectedly
+};
+ErrorCode make_error_code(TlsErrc e);
+
+// The four TLS 1.2 suites FAPI 1.0 Part 2 §8.5 permits (OpenSSL names).
+inline constexpr const char* kFapiTls12Ciphers =
+    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:"
+    "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384";
+inline constexpr const char* kFapiGroups = "X25519:P-256";
+
+class Context {
+public:
+  Context() = default;
+  // Takes ownership of one reference.
+  explicit Context(SSL_CTX* ctx);
+
+  SSL_CTX* native_handle() const { return ctx_.get(); }
+  bool valid() const { return ctx_ != nullptr; }
+
+private:
+  std::shared_ptr<SSL_CTX> ctx_;
+};
+
+}  // namespace fapigate::tls
+
+template <>
+struct boost::system::is_error_code_enum<fapigate::tls::TlsErrc> : std::true_type {};
+
+namespace fapigate::tls::detail {
+// Shared by both sides: minimum TLS 1.2, the FAPI TLS 1.2 suites, default TLS 1.3 suites,
+// X25519/P-256, no renegotiation, no compression. false if OpenSSL refused a setting.
+bool apply_fapi_policy(SSL_CTX* ctx);
+// The queued OpenSSL error text (then cleared), for messages.
+std::string openssl_error_text();
+}  // namespace fapigate::tls::detail

@@ -1,0 +1,65 @@
+#include "tls/peer_cert.hpp"
+
+#include <climits>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include "core/log.hpp"
+#include "crypto/x509.hpp"
+
+namespace fapigate::tls {
+
+std::shared_ptr<const http::PeerCertificate> peer_certificate(const SSL* ssl) {
+  if (ssl == nullptr) {
+    return nullptr;
+  }
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (cert == nullptr) {
+    return nullptr;
+  }
+  // Optional mode lets an unverified certificate through the handshake; it must never reach
+  // the application as if it were trusted.
+  if (SSL_get_verify_result(ssl) != X509_V_OK) {
+    return nullptr;
+  }
+  const int len = i2d_X509(cert, nullptr);
+  if (len <= 0) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  std::string der(static_cast<std::size_t>(len), '\0');
+  auto* out = reinterpret_cast<unsigned char*>(der.data());
+  if (i2d_X509(cert, &out) != len) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  auto parsed = crypto::parse_certificate_der(der);
+  if (!parsed) {
+    core::log::warn("tls_peer_certificate_unparsable", {{"reason", parsed.error().message()}});
+    return nullptr;
+  }
+  auto view = std::make_shared<http::PeerCertificate>();
+  view->x5t_s256 = crypto::x5t_s256(der);
+  view->der = std::move(der);
+  view->subject_dn = std::move(parsed->subject_dn);
+  view->issuer_dn = std::move(parsed->issuer_dn);
+  view->san_dns = std::move(parsed->san_dns);
+  view->san_uri = std::move(parsed->san_uri);
+  view->san_ip = std::move(parsed->san_ip);
+  view->san_email = std::move(parsed->san_email);
+  view->not_before = parsed->not_before;
+  view->not_after = parsed->not_after;
+  return view;
+}
+
+std::string server_name(const SSL* ssl) {
+  if (ssl == nullptr) {
+    return {};
+  }
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  return name != nullptr ? std::string(name) : std::string();
+}
+
+}  // namespace fapigate::tls
