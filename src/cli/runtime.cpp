@@ -62,6 +62,7 @@ int run_roles(const config::Config& config,
     options.listeners.push_back({kAsMtls, config.authorization_server.mtls, *as});
   }
 
+  std::shared_ptr<gw::GatewayService> gateway_service;
   if (config.gateway.enabled) {
     http::ClientOptions upstream_options;
     upstream_options.threads = 1;
@@ -85,6 +86,7 @@ int run_roles(const config::Config& config,
       core::log::error("gateway_failed", {{"error", gateway.error().message()}});
       return 1;
     }
+    gateway_service = *gateway;
     options.listeners.push_back({kGateway, config.gateway.listener, *gateway});
   }
 
@@ -103,6 +105,9 @@ int run_roles(const config::Config& config,
     return 1;
   }
   (*server)->start();
+  if (gateway_service) {
+    gateway_service->warm_up();
+  }
 
   BoundPorts ports;
   for (const char* name : {kAsFront, kAsMtls, kGateway, kDemoApi}) {

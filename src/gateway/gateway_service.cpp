@@ -101,6 +101,8 @@ public:
         upstream_(std::move(upstream)),
         clock_(clock) {}
 
+  void warm_up() override { verifier_->prefetch_all(); }
+
   void handle(http::Request request, http::Responder respond) override {
     auto ctx = std::make_shared<Exchange>();
     ctx->started = std::chrono::steady_clock::now();
@@ -110,6 +112,7 @@ public:
 
     auto match = match_route(settings_.routes, ctx->request.method, ctx->request.path);
     if (match.error) {
+      ctx->allow = std::move(match.allow);
       return refuse(*ctx, *match.error, nullptr);
     }
     ctx->route = match.route;
@@ -129,6 +132,7 @@ private:
     std::string interaction_id;
     const config::Route* route = nullptr;
     std::shared_ptr<const VerifiedToken> token;
+    std::string allow;
     std::chrono::steady_clock::time_point started;
   };
 
@@ -191,6 +195,9 @@ private:
     body += ",\"error_description\":";
     body += core::json_quote(r.description.empty() ? "authentication required" : r.description);
     body += '}';
+    if (code == GwErrc::MethodNotAllowed && !ctx.allow.empty()) {
+      resp.headers.add("Allow", ctx.allow);
+    }
     resp.headers.add("Content-Type", "application/json");
     resp.headers.add("Cache-Control", "no-store");
     resp.headers.add("x-fapi-interaction-id", ctx.interaction_id);
@@ -287,9 +294,7 @@ Result<std::shared_ptr<GatewayService>> GatewayService::create(const config::Gat
     if (!client) {
       return client.error();
     }
-    auto keys = std::make_shared<IssuerKeys>(iss, *client, *deps.clock, *extra);
-    keys->prefetch();
-    issuers.push_back(std::move(keys));
+    issuers.push_back(std::make_shared<IssuerKeys>(iss, *client, *deps.clock, *extra));
   }
   auto verifier = std::make_unique<TokenVerifier>(std::move(issuers),
                                                   settings.verified_token_cache_entries,

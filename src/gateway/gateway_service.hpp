@@ -22,9 +22,13 @@ struct GatewayDeps {
 
 class GatewayService : public http::Handler {
 public:
-  // Reads each issuer's extra_keys_file, prepares the issuers and starts a JWKS warm-up fetch.
+  // Reads each issuer's extra_keys_file and prepares the issuers; no network I/O yet.
   [[nodiscard]] static Result<std::shared_ptr<GatewayService>> create(
       const config::Gateway& settings, GatewayDeps deps);
+
+  // Starts a JWKS fetch for every issuer, so the first request does not wait for one. Called
+  // once the listeners are up (in the demo the issuer is this very process).
+  virtual void warm_up() = 0;
 };
 
 // x-fapi-interaction-id (FAPI 1.0 Part 1 §6.2.1-11): echo a well-formed one, else a new UUID.

@@ -1,9 +1,17 @@
 #include "gateway/jwks_cache.hpp"
 
 #include "core/log.hpp"
+#include "jose/jose_errc.hpp"
 #include "jose/jwk.hpp"
 
 namespace fapigate::gw {
+namespace {
+
+// While an issuer's keys have never loaded, retry a little sooner than the unknown-kid
+// interval, but still rate-limited.
+constexpr std::int64_t kFirstLoadRetrySeconds = 5;
+
+}  // namespace
 
 IssuerKeys::IssuerKeys(config::Issuer settings, std::shared_ptr<http::Client> client,
                        const core::Clock& clock,
@@ -13,53 +21,81 @@ IssuerKeys::IssuerKeys(config::Issuer settings, std::shared_ptr<http::Client> cl
       clock_(clock),
       extra_(std::move(extra_keys)) {}
 
-std::shared_ptr<const crypto::Verifier> IssuerKeys::lookup(std::string_view kid,
-                                                           jose::Alg alg) const {
-  if (keys_) {
-    if (auto v = keys_->find(kid, alg)) {
-      return v;
+IssuerKeys::~IssuerKeys() {
+  // The Responder contract is exactly once: requests waiting on a fetch that will never be
+  // delivered to us are answered now.
+  for (auto& w : waiters_) {
+    w.done(KeyLookup{});
+  }
+}
+
+KeyLookup IssuerKeys::lookup_locked(std::string_view kid, jose::Alg alg) const {
+  bool mismatch = false;
+  for (const auto* set : {keys_.get(), extra_.get()}) {
+    if (!set) {
+      continue;
     }
+    auto v = set->select(kid, alg);
+    if (v) {
+      return {KeyLookup::Outcome::Found, *v};
+    }
+    mismatch = mismatch || v.error() == jose::JoseErrc::AlgKeyMismatch;
   }
-  if (extra_) {
-    return extra_->find(kid, alg);
+  if (mismatch) {
+    return {KeyLookup::Outcome::AlgMismatch, nullptr};
   }
-  return nullptr;
+  if (!keys_ && !extra_) {
+    return {KeyLookup::Outcome::Unavailable, nullptr};
+  }
+  return {KeyLookup::Outcome::NoSuchKey, nullptr};
 }
 
 void IssuerKeys::find(std::string kid, jose::Alg alg, Found done) {
   std::unique_lock lock(mu_);
   const std::int64_t now = clock_.now();
-  auto found = lookup(kid, alg);
-  if (found) {
-    // Stale snapshot: refresh in the background, keep serving the one we have.
-    if (keys_ && !fetching_ && now - fetched_at_ >= settings_.jwks_max_age) {
-      start_fetch_locked();
+  KeyLookup found = lookup_locked(kid, alg);
+  if (found.outcome == KeyLookup::Outcome::Found ||
+      found.outcome == KeyLookup::Outcome::AlgMismatch) {
+    // A stale snapshot is refreshed in the background while it keeps serving.
+    const bool refresh = keys_ && !fetching_ && now - fetched_at_ >= settings_.jwks_max_age;
+    if (refresh) {
+      begin_fetch_locked();
     }
     lock.unlock();
-    done(std::move(found), true);
+    if (refresh) {
+      send_fetch();
+    }
+    done(std::move(found));
     return;
   }
-  const bool never_loaded = !keys_;
-  const bool may_refetch = never_loaded || now - last_attempt_ >= settings_.jwks_refetch_min_interval;
+  const std::int64_t interval = keys_ ? settings_.jwks_refetch_min_interval
+                                      : std::min(settings_.jwks_refetch_min_interval,
+                                                 kFirstLoadRetrySeconds);
+  const bool may_refetch = fetches_ == 0 || now - last_attempt_ >= interval;
   if (!fetching_ && !may_refetch) {
-    // Unknown kid within the refetch interval: a token with a made-up kid must not make the
-    // gateway hammer the issuer.
-    const bool loaded = keys_ != nullptr || extra_ != nullptr;
+    // A made-up kid (or iss) must not make the gateway hammer the issuer.
     lock.unlock();
-    done(nullptr, loaded);
+    done(std::move(found));
     return;
   }
   waiters_.push_back({std::move(kid), alg, std::move(done)});
-  if (!fetching_) {
-    start_fetch_locked();
+  if (fetching_) {
+    return;
   }
+  begin_fetch_locked();
+  lock.unlock();
+  send_fetch();
 }
 
 void IssuerKeys::prefetch() {
-  std::lock_guard lock(mu_);
-  if (!fetching_) {
-    start_fetch_locked();
+  {
+    std::lock_guard lock(mu_);
+    if (fetching_) {
+      return;
+    }
+    begin_fetch_locked();
   }
+  send_fetch();
 }
 
 std::uint64_t IssuerKeys::fetch_count() const {
@@ -67,16 +103,20 @@ std::uint64_t IssuerKeys::fetch_count() const {
   return fetches_;
 }
 
-void IssuerKeys::start_fetch_locked() {
+void IssuerKeys::begin_fetch_locked() {
   fetching_ = true;
   last_attempt_ = clock_.now();
   ++fetches_;
+}
+
+void IssuerKeys::send_fetch() {
   http::ClientRequest req;
   req.method = "GET";
   req.url = settings_.jwks_uri;
   req.headers.add("Accept", "application/jwk-set+json, application/json");
   req.timeout = std::chrono::milliseconds(5000);
-  // weak: the gateway may be torn down while a fetch is in flight.
+  // weak: the gateway may be torn down while a fetch is in flight (the destructor answers the
+  // waiters then).
   std::weak_ptr<IssuerKeys> weak = weak_from_this();
   client_->send(std::move(req), [weak](Result<http::Response> r) {
     if (auto self = weak.lock()) {
@@ -105,7 +145,7 @@ void IssuerKeys::on_fetched(Result<http::Response> response) {
     }
   }
 
-  std::vector<Waiter> waiters;
+  std::vector<std::pair<Found, KeyLookup>> answers;
   {
     std::lock_guard lock(mu_);
     fetching_ = false;
@@ -113,17 +153,13 @@ void IssuerKeys::on_fetched(Result<http::Response> response) {
       keys_ = std::move(fresh);
       fetched_at_ = clock_.now();
     }
-    waiters.swap(waiters_);
-  }
-  for (auto& w : waiters) {
-    std::shared_ptr<const crypto::Verifier> v;
-    bool loaded;
-    {
-      std::lock_guard lock(mu_);
-      v = lookup(w.kid, w.alg);
-      loaded = keys_ != nullptr || extra_ != nullptr;
+    for (auto& w : waiters_) {
+      answers.emplace_back(std::move(w.done), lookup_locked(w.kid, w.alg));
     }
-    w.done(std::move(v), loaded);
+    waiters_.clear();
+  }
+  for (auto& [done, result] : answers) {
+    done(std::move(result));
   }
 }
 

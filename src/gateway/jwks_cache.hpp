@@ -20,18 +20,31 @@
 
 namespace fapigate::gw {
 
+// What a key lookup found.
+struct KeyLookup {
+  enum class Outcome {
+    Found,            // verifier is set
+    NoSuchKey,        // keys are loaded, none has that kid (after any allowed refetch)
+    AlgMismatch,      // the kid exists but its key does not fit the header's alg
+    Unavailable,      // no keys could be loaded for this issuer
+  };
+  Outcome outcome = Outcome::Unavailable;
+  std::shared_ptr<const crypto::Verifier> verifier;
+};
+
 class IssuerKeys : public std::enable_shared_from_this<IssuerKeys> {
 public:
-  using Found = std::function<void(std::shared_ptr<const crypto::Verifier>, bool keys_loaded)>;
+  using Found = std::function<void(KeyLookup)>;
 
   IssuerKeys(config::Issuer settings, std::shared_ptr<http::Client> client,
              const core::Clock& clock, std::shared_ptr<const jose::VerifierSet> extra_keys);
 
   const config::Issuer& settings() const { return settings_; }
 
-  // The verifier for (kid, alg), fetching the JWKS first when it was never loaded or the kid is
-  // unknown and a refetch is allowed. `done` gets nullptr when there is no such key;
-  // keys_loaded tells "no key" apart from "could not load any keys".
+  // The verifier for (kid, alg), fetching the JWKS first when the kid is unknown and a refetch
+  // is allowed (at most once per jwks_refetch_min_interval, also while the keys never loaded,
+  // since the kid and iss of an unverified token are attacker-chosen). `done` runs exactly
+  // once, possibly on the HTTP client's thread, never under this object's lock.
   void find(std::string kid, jose::Alg alg, Found done);
 
   // Starts a fetch now (startup warm-up); completion is not reported.
@@ -39,9 +52,14 @@ public:
 
   std::uint64_t fetch_count() const;
 
+  // Waiters still pending (a fetch in flight) are answered Unavailable.
+  ~IssuerKeys();
+
 private:
-  std::shared_ptr<const crypto::Verifier> lookup(std::string_view kid, jose::Alg alg) const;
-  void start_fetch_locked();
+  KeyLookup lookup_locked(std::string_view kid, jose::Alg alg) const;
+  // Marks a fetch as started; the caller sends it with send_fetch() after unlocking.
+  void begin_fetch_locked();
+  void send_fetch();
   void on_fetched(Result<http::Response> response);
 
   config::Issuer settings_;

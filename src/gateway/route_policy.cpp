@@ -14,6 +14,8 @@ bool path_is_safe(std::string_view path) {
     return false;
   }
   for (auto seg : core::split(path.substr(1), '/')) {
+    // "..;x" is ".." to servlet-style upstreams that strip path parameters.
+    seg = seg.substr(0, seg.find(';'));
     if (seg == "." || seg == "..") {
       return false;
     }
@@ -45,6 +47,7 @@ RouteMatch match_route(const std::vector<config::Route>& routes, std::string_vie
     return {nullptr, GwErrc::PathInvalid};
   }
   bool path_seen = false;
+  std::vector<std::string> allowed;
   for (const auto& r : routes) {
     if (!path_matches(r.path, path)) {
       continue;
@@ -52,10 +55,22 @@ RouteMatch match_route(const std::vector<config::Route>& routes, std::string_vie
     path_seen = true;
     if (r.methods.empty() ||
         std::find(r.methods.begin(), r.methods.end(), method) != r.methods.end()) {
-      return {&r, std::nullopt};
+      return {&r, std::nullopt, {}};
+    }
+    for (const auto& m : r.methods) {
+      if (std::find(allowed.begin(), allowed.end(), m) == allowed.end()) {
+        allowed.push_back(m);
+      }
     }
   }
-  return {nullptr, path_seen ? GwErrc::MethodNotAllowed : GwErrc::NoRoute};
+  if (!path_seen) {
+    return {nullptr, GwErrc::NoRoute, {}};
+  }
+  std::string allow;
+  for (const auto& m : allowed) {
+    allow += allow.empty() ? m : ", " + m;
+  }
+  return {nullptr, GwErrc::MethodNotAllowed, std::move(allow)};
 }
 
 std::optional<GwErrc> check_route_policy(const config::Route& route, const VerifiedToken& token) {

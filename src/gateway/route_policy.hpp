@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -15,6 +16,7 @@ namespace fapigate::gw {
 struct RouteMatch {
   const config::Route* route = nullptr;
   std::optional<GwErrc> error;  // NoRoute, MethodNotAllowed or PathInvalid
+  std::string allow;            // with MethodNotAllowed: the methods the path accepts (RFC 9110 §15.5.6)
 };
 
 RouteMatch match_route(const std::vector<config::Route>& routes, std::string_view method,

@@ -17,6 +17,7 @@ namespace fapigate::gw {
 
 class TokenCache {
 public:
+  // max_entries 0 disables caching.
   explicit TokenCache(std::size_t max_entries);
 
   // nullptr on a miss or when the entry expired.
@@ -36,7 +37,8 @@ private:
   };
   Shard& shard_for(const std::string& hash);
 
-  std::size_t max_per_shard_;
+  const std::size_t max_entries_;
+  std::atomic<std::size_t> size_{0};
   std::array<Shard, kShards> shards_;
   std::atomic<std::uint64_t> hits_{0};
   std::atomic<std::uint64_t> misses_{0};

@@ -67,6 +67,12 @@ TokenVerifier::TokenVerifier(std::vector<std::shared_ptr<IssuerKeys>> issuers,
   }
 }
 
+void TokenVerifier::prefetch_all() {
+  for (auto& [name, keys] : issuers_) {
+    keys->prefetch();
+  }
+}
+
 void TokenVerifier::verify(std::string token, std::function<void(VerifyResult)> done) {
   const std::int64_t now = clock_.now();
   std::string hash = crypto::sha256(token);
@@ -105,13 +111,18 @@ void TokenVerifier::verify(std::string token, std::function<void(VerifyResult)> 
   std::string kid = pending->jws.kid;
   jose::Alg alg = pending->jws.alg;
 
-  pending->issuer->find(std::move(kid), alg, [this, pending](
-                                                 std::shared_ptr<const crypto::Verifier> v,
-                                                 bool keys_loaded) {
-    if (!v) {
-      pending->done(make_error_code(keys_loaded ? GwErrc::KidNotFound : GwErrc::KeysUnavailable));
-      return;
+  pending->issuer->find(std::move(kid), alg, [this, pending](KeyLookup found) {
+    switch (found.outcome) {
+      case KeyLookup::Outcome::Found: break;
+      case KeyLookup::Outcome::NoSuchKey:
+        return pending->done(make_error_code(GwErrc::KidNotFound));
+      case KeyLookup::Outcome::AlgMismatch:
+        // RFC 8725 §3.1: the key decides the algorithm family, never the header alone.
+        return pending->done(make_error_code(GwErrc::AlgNotAllowed));
+      case KeyLookup::Outcome::Unavailable:
+        return pending->done(make_error_code(GwErrc::KeysUnavailable));
     }
+    const auto& v = found.verifier;
     if (!v->verify(pending->jws.signing_input, pending->jws.signature)) {
       pending->done(make_error_code(GwErrc::BadSignature));
       return;

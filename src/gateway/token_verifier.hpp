@@ -28,6 +28,9 @@ public:
   // GwErrc values.
   void verify(std::string token, std::function<void(VerifyResult)> done);
 
+  // Starts a JWKS fetch for every issuer (startup warm-up).
+  void prefetch_all();
+
   const TokenCache& cache() const { return cache_; }
 
 private:

@@ -1,6 +1,7 @@
 #include "gateway/upstream_proxy.hpp"
 
 #include <array>
+#include <vector>
 
 #include "core/base64url.hpp"
 #include "core/strings.hpp"
@@ -27,6 +28,32 @@ bool listed(std::string_view name, auto const& list) {
   return false;
 }
 
+// RFC 9110 §7.6.1: fields named in Connection are hop-by-hop too.
+std::vector<std::string> connection_options(const http::Headers& headers) {
+  std::vector<std::string> out;
+  for (const auto& f : headers) {
+    if (!core::iequals(f.name, "Connection")) {
+      continue;
+    }
+    for (auto token : core::split(f.value, ',')) {
+      token = core::trim(token);
+      if (!token.empty()) {
+        out.emplace_back(token);
+      }
+    }
+  }
+  return out;
+}
+
+bool named_in(std::string_view name, const std::vector<std::string>& options) {
+  for (const auto& o : options) {
+    if (core::iequals(o, name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string client_cert_header_value(const std::string& der) {
@@ -43,8 +70,9 @@ http::ClientRequest make_upstream_request(const http::Request& incoming,
     base.remove_suffix(1);
   }
   out.url = std::string(base) + incoming.target;
+  const auto options = connection_options(incoming.headers);
   for (const auto& f : incoming.headers) {
-    if (listed(f.name, kHopByHop) || listed(f.name, kGatewayOwned)) {
+    if (listed(f.name, kHopByHop) || listed(f.name, kGatewayOwned) || named_in(f.name, options)) {
       continue;
     }
     out.headers.add(f.name, f.value);
@@ -65,8 +93,10 @@ http::ClientRequest make_upstream_request(const http::Request& incoming,
 http::Response make_client_response(http::Response upstream, const std::string& interaction_id) {
   http::Response out;
   out.status = upstream.status;
+  const auto options = connection_options(upstream.headers);
   for (auto& f : upstream.headers.fields()) {
-    if (listed(f.name, kHopByHop) || core::iequals(f.name, "Content-Length") ||
+    if (listed(f.name, kHopByHop) || named_in(f.name, options) ||
+        core::iequals(f.name, "Content-Length") ||
         core::iequals(f.name, "x-fapi-interaction-id")) {
       continue;
     }

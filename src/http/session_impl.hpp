@@ -351,6 +351,9 @@ private:
                                              {"status", status},
                                              {"reason", ec ? ec.message() : std::string(description)}});
     parser_.reset();
+    // Part of the request may still be on its way: drain it before closing, or the peer's
+    // kernel answers our close with a reset that can discard this very response.
+    drain_before_close_ = true;
     state_ = State::Handling;
     head_ = false;
     request_version_ = 11;
@@ -366,6 +369,9 @@ private:
     state_ = State::Closing;
     tcp().expires_after(ms(std::min<std::uint32_t>(limits().write_timeout_ms, kCloseTimeoutMs)));
     if constexpr (kTls) {
+      if (drain_before_close_) {
+        return do_tls_drain();
+      }
       stream_.async_shutdown(
           beast::bind_front_handler(&Session::on_shutdown, this->shared_from_this()));
     } else {
@@ -376,6 +382,32 @@ private:
   }
 
   void on_shutdown(beast::error_code) {}
+
+  // TLS refusals: read and discard what the peer still sends (bounded by kMaxLinger and the
+  // close timeout set in do_close), then send close_notify.
+  void do_tls_drain() {
+    buffer_.consume(buffer_.size());
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            beast::bind_front_handler(&Session::on_tls_drain,
+                                                      this->shared_from_this()));
+  }
+
+  void on_tls_drain(beast::error_code ec, std::size_t n) {
+    lingered_ += n;
+    if (ec || lingered_ > kMaxLinger) {
+      drain_before_close_ = false;
+      if (ec == beast::error::timeout || ec == net::error::operation_aborted) {
+        return;  // the deadline passed: the socket is closed already
+      }
+      tcp().expires_after(ms(kCloseTimeoutMs));
+      if constexpr (kTls) {
+        stream_.async_shutdown(
+            beast::bind_front_handler(&Session::on_shutdown, this->shared_from_this()));
+      }
+      return;
+    }
+    do_tls_drain();
+  }
 
   void do_linger() {
     buffer_.consume(buffer_.size());
@@ -411,6 +443,7 @@ private:
   unsigned request_version_ = 11;
   std::size_t lingered_ = 0;
   bool request_keep_alive_ = false;
+  bool drain_before_close_ = false;
   bool head_ = false;
   bool stopping_ = false;
 };
