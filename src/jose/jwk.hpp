@@ -12,6 +12,7 @@
 #include <boost/json/object.hpp>
 
 #include "core/result.hpp"
+#include "jose/jose_errc.hpp"
 #include "crypto/key.hpp"
 #include "jose/alg.hpp"
 

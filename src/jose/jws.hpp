@@ -11,6 +11,7 @@
 #include <boost/json/object.hpp>
 
 #include "core/result.hpp"
+#include "jose/jose_errc.hpp"
 #include "jose/alg.hpp"
 #include "jose/jwk.hpp"
 
@@ -61,12 +62,18 @@ using KeyLookup = std::function<std::shared_ptr<const crypto::Verifier>(std::str
                                                std::string_view kid = {},
                                                std::string_view typ = {});
 
-// A JWKS as a verification-key lookup: verifiers prepared once per key at construction.
+// A JWKS as a verification-key lookup: verifiers prepared once per key at construction ("enc"
+// keys and keys fitting no allowed alg are left out). Immutable afterwards: find/select are
+// const, allocation-free and safe to call from any number of threads.
 class VerifierSet {
 public:
   explicit VerifierSet(const Jwks& jwks);
   // kid match (and alg fit); with an empty kid, the only key that fits the alg, if exactly one.
   std::shared_ptr<const crypto::Verifier> find(std::string_view kid, Alg alg) const;
+  // The same with the reason when there is none: KidNotFound (no such kid, or no kid and zero
+  // or several keys fit), AlgKeyMismatch (the kid exists but its key does not fit the alg).
+  [[nodiscard]] Result<std::shared_ptr<const crypto::Verifier>> select(std::string_view kid,
+                                                                       Alg alg) const;
   std::size_t size() const { return entries_.size(); }
 
 private:
@@ -78,5 +85,15 @@ private:
   };
   std::vector<Entry> entries_;
 };
+
+// parse_compact + signature verification against a VerifierSet; unlike the KeyLookup form it
+// tells an unknown kid (KidNotFound) from a kid whose key does not fit the alg (AlgKeyMismatch).
+[[nodiscard]] Result<ParsedJws> verify_compact(std::string_view token, const AlgList& allowed,
+                                               const VerifierSet& keys, JwsLimits limits = {});
+
+// RFC 7515 §4.1.9: "typ" equals `expected`, case-insensitively, with or without the
+// "application/" prefix (e.g. "at+jwt" vs "application/at+jwt", RFC 9068 §4). TypMismatch
+// otherwise, including when typ is absent.
+[[nodiscard]] Result<void> check_typ(const ParsedJws& jws, std::string_view expected);
 
 }  // namespace fapigate::jose
