@@ -380,6 +380,16 @@ TEST_F(DemoFlow, OversizedHeaderGetsA4xxAndTheServerKeepsServing) {
   EXPECT_EQ(call_gateway("partner", "GET", "/accounts", partner_token()).status, 200);
 }
 
+TEST_F(DemoFlow, NonJsonPaymentBodyGetsA400WithAMessage) {
+  std::string token = partner_token();
+  auto r = curl(tls_args("partner") + "-X POST -H " + shell_quote("Authorization: Bearer " + token) +
+                " -H 'Content-Type: application/json' --data 'amount=5' " +
+                shell_quote(url(2, "/domestic-payments")));
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(field(json_of(r.body), "error"), "invalid_request");
+  EXPECT_FALSE(field(json_of(r.body), "error_description").empty());
+}
+
 TEST_F(DemoFlow, IntrospectionReturnsTheBindingAndInactiveForGarbage) {
   std::string token = partner_token();
   auto r = curl(tls_args("partner") + "--data-urlencode " + shell_quote("token=" + token) +

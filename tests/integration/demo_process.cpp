@@ -53,30 +53,28 @@ std::uint16_t find_free_port_base() {
   throw std::runtime_error("no four free consecutive ports");
 }
 
-DemoProcess::DemoProcess(int ready_timeout_seconds) {
-  char tmpl[] = "/tmp/fapigate-demo-XXXXXX";
-  if (!::mkdtemp(tmpl)) {
-    throw std::runtime_error("mkdtemp failed");
-  }
-  dir_ = tmpl;
-  port_base_ = find_free_port_base();
-
+ServerProcess::ServerProcess(const std::vector<std::string>& args,
+                             const std::string& stderr_path, int ready_timeout_seconds) {
   int pipefd[2];
   if (::pipe(pipefd) != 0) {
     throw std::runtime_error("pipe failed");
   }
-  std::string log_path = dir_ + "/demo.log";
+  std::vector<std::string> argv_store{FAPIGATE_BINARY};
+  argv_store.insert(argv_store.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_store) {
+    argv.push_back(a.data());
+  }
+  argv.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ == 0) {
     ::dup2(pipefd[1], STDOUT_FILENO);
-    int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int log_fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (log_fd >= 0) {
       ::dup2(log_fd, STDERR_FILENO);
     }
     ::close(pipefd[0]);
-    std::string port = std::to_string(port_base_);
-    ::execl(FAPIGATE_BINARY, FAPIGATE_BINARY, "demo", "--dir", dir_.c_str(), "--port-base",
-            port.c_str(), static_cast<char*>(nullptr));
+    ::execv(FAPIGATE_BINARY, argv.data());
     ::_exit(127);
   }
   ::close(pipefd[1]);
@@ -105,34 +103,23 @@ DemoProcess::DemoProcess(int ready_timeout_seconds) {
     }
   }
   if (ready_line_.empty()) {
-    std::ifstream log(log_path);
+    std::ifstream log(stderr_path);
     std::stringstream ss;
     ss << log.rdbuf();
     stop();
-    throw std::runtime_error("fapigate demo did not get ready; stdout: " + buffer +
+    throw std::runtime_error("fapigate did not get ready; stdout: " + buffer +
                              "\nstderr: " + ss.str());
   }
-  std::ifstream in(dir_ + "/demo.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto parsed = core::parse_json_object(ss.str(), core::JsonLimits{1 << 20, 8});
-  if (!parsed) {
-    stop();
-    throw std::runtime_error("demo.json is not a JSON object");
-  }
-  demo_json_ = std::move(*parsed);
 }
 
-DemoProcess::~DemoProcess() {
+ServerProcess::~ServerProcess() {
   stop();
   if (out_fd_ >= 0) {
     ::close(out_fd_);
   }
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
 }
 
-bool DemoProcess::alive() const {
+bool ServerProcess::alive() const {
   if (pid_ <= 0) {
     return false;
   }
@@ -140,7 +127,7 @@ bool DemoProcess::alive() const {
   return ::waitpid(pid_, &status, WNOHANG) == 0;
 }
 
-int DemoProcess::stop() {
+int ServerProcess::stop() {
   if (pid_ <= 0) {
     return -1;
   }
@@ -159,6 +146,63 @@ int DemoProcess::stop() {
   pid_ = -1;
   return -1;
 }
+
+int run_fapigate(const std::vector<std::string>& args, std::string* output) {
+  std::string cmd = shell_quote(FAPIGATE_BINARY);
+  for (const auto& a : args) {
+    cmd += " " + shell_quote(a);
+  }
+  cmd += " 2>&1";
+  FILE* f = ::popen(cmd.c_str(), "r");
+  if (!f) {
+    return -1;
+  }
+  std::string out;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    out.append(buf, n);
+  }
+  int status = ::pclose(f);
+  if (output) {
+    *output = std::move(out);
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/fapigate-test-XXXXXX";
+  if (!::mkdtemp(tmpl)) {
+    throw std::runtime_error("mkdtemp failed");
+  }
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+DemoProcess::DemoProcess(int ready_timeout_seconds) : dir_(dir_holder_.path()) {
+  port_base_ = find_free_port_base();
+  process_ = std::make_unique<ServerProcess>(
+      std::vector<std::string>{"demo", "--dir", dir_, "--port-base", std::to_string(port_base_)},
+      dir_ + "/demo.log", ready_timeout_seconds);
+  std::ifstream in(dir_ + "/demo.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto parsed = core::parse_json_object(ss.str(), core::JsonLimits{1 << 20, 8});
+  if (!parsed) {
+    throw std::runtime_error("demo.json is not a JSON object");
+  }
+  demo_json_ = std::move(*parsed);
+}
+
+DemoProcess::~DemoProcess() { process_.reset(); }
+
+bool DemoProcess::alive() const { return process_ && process_->alive(); }
+
+int DemoProcess::stop() { return process_ ? process_->stop() : -1; }
 
 std::string DemoProcess::str(const char* key) const {
   return std::string(core::get_string(demo_json_, key).value_or(""));

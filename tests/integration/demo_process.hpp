@@ -5,12 +5,49 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <boost/json/object.hpp>
 
 namespace fapigate::testing {
+
+// A fapigate child process whose stdout is watched for the `ready` line; stderr goes to a file.
+class ServerProcess {
+public:
+  // Starts FAPIGATE_BINARY with `args`; throws std::runtime_error (test setup only) when it
+  // exits or does not print `ready` in time.
+  ServerProcess(const std::vector<std::string>& args, const std::string& stderr_path,
+                int ready_timeout_seconds = 90);
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  // SIGTERM and wait; returns the exit status (-1 when killed by a signal).
+  int stop();
+  bool alive() const;
+  const std::string& ready_line() const { return ready_line_; }
+
+private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  std::string ready_line_;
+};
+
+// Runs FAPIGATE_BINARY with `args` to completion; returns the exit code and stdout+stderr.
+int run_fapigate(const std::vector<std::string>& args, std::string* output);
+
+// A fresh temporary directory, removed by the destructor.
+class TempDir {
+public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+private:
+  std::string path_;
+};
 
 class DemoProcess {
 public:
@@ -27,15 +64,14 @@ public:
   const boost::json::object& demo_json() const { return demo_json_; }
   std::string str(const char* key) const;
   std::string partner(const char* which, const char* key) const;
-  const std::string& ready_line() const { return ready_line_; }
+  const std::string& ready_line() const { return process_->ready_line(); }
 
 private:
+  TempDir dir_holder_;
   std::string dir_;
   std::uint16_t port_base_ = 0;
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
+  std::unique_ptr<ServerProcess> process_;
   boost::json::object demo_json_;
-  std::string ready_line_;
 };
 
 // Four consecutive free TCP ports on 127.0.0.1.
