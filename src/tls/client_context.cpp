@@ -10,21 +10,7 @@
 
 namespace fapigate::tls {
 
-namespace {
-
-ErrorCode fail(TlsErrc code, std::string_view what, const std::string& file,
-               std::string* error_detail) {
-  std::string detail = std::string(what) + " '" + file + "'";
-  const std::string ossl = detail::openssl_error_text();
-  core::log::error("tls_context_failed",
-                   {{"file", file}, {"reason", std::string(what)}, {"openssl", ossl}});
-  if (error_detail != nullptr) {
-    *error_detail = ossl.empty() ? detail : detail + " (" + ossl + ")";
-  }
-  return make_error_code(code);
-}
-
-}  // namespace
+using detail::fail;
 
 Result<Context> make_client_context(const ClientTlsOptions& options, std::string* error_detail) {
   ERR_clear_error();

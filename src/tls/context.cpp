@@ -5,6 +5,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "core/log.hpp"
+
 namespace fapigate::tls {
 
 namespace {
@@ -70,6 +72,18 @@ std::string openssl_error_text() {
     out += buf;
   }
   return out;
+}
+
+ErrorCode fail(TlsErrc code, std::string_view what, const std::string& file,
+               std::string* error_detail) {
+  std::string detail = std::string(what) + " '" + file + "'";
+  const std::string ossl = openssl_error_text();
+  core::log::error("tls_context_failed",
+                   {{"file", file}, {"reason", std::string(what)}, {"openssl", ossl}});
+  if (error_detail != nullptr) {
+    *error_detail = ossl.empty() ? detail : detail + " (" + ossl + ")";
+  }
+  return make_error_code(code);
 }
 
 }  // namespace detail

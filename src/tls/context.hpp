@@ -55,4 +55,8 @@ namespace fapigate::tls::detail {
 bool apply_fapi_policy(SSL_CTX* ctx);
 // The queued OpenSSL error text (then cleared), for messages.
 std::string openssl_error_text();
+// Logs a context-building failure naming the file, fills *error_detail (when given) with a
+// message for the operator, and returns `code`.
+ErrorCode fail(TlsErrc code, std::string_view what, const std::string& file,
+               std::string* error_detail);
 }  // namespace fapigate::tls::detail

@@ -8,23 +8,13 @@
 
 namespace fapigate::tls {
 
+using detail::fail;
+
 namespace {
 
 // Optional mode: the certificate is checked (the result is kept for SSL_get_verify_result) but
 // a failure does not end the handshake; peer_certificate() only exposes a verified one.
 int accept_any_verify(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) { return 1; }
-
-ErrorCode fail(TlsErrc code, std::string_view what, const std::string& file,
-               std::string* error_detail) {
-  std::string detail = std::string(what) + " '" + file + "'";
-  const std::string ossl = detail::openssl_error_text();
-  core::log::error("tls_context_failed",
-                   {{"file", file}, {"reason", std::string(what)}, {"openssl", ossl}});
-  if (error_detail != nullptr) {
-    *error_detail = ossl.empty() ? detail : detail + " (" + ossl + ")";
-  }
-  return make_error_code(code);
-}
 
 }  // namespace
 

@@ -20,13 +20,6 @@
 namespace fapigate::testing {
 namespace {
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 boost::json::object json_of(const std::string& text) {
   auto o = core::parse_json_object(text, core::JsonLimits{1 << 20, 16});
   return o ? std::move(*o) : boost::json::object{};
@@ -98,7 +91,7 @@ protected:
   // Re-signs `claims` with the demo's gateway test key (trusted by the demo gateway for the demo
   // issuer only), so one property at a time can be changed.
   static std::string resign(const boost::json::object& claims, const char* typ = "at+jwt") {
-    auto jwk = jose::parse_jwk(read_all(demo_->str("gateway_test_signing_key_file")));
+    auto jwk = jose::parse_jwk(read_file_text(demo_->str("gateway_test_signing_key_file")));
     EXPECT_TRUE(jwk);
     auto token = jose::sign_compact(boost::json::serialize(claims), *jwk->alg, jwk->key, jwk->kid,
                                     typ);
@@ -107,7 +100,7 @@ protected:
   }
 
   static std::string thumbprint_of(const char* who) {
-    auto cert = crypto::parse_certificate_pem(read_all(demo_->partner(who, "cert_file")));
+    auto cert = crypto::parse_certificate_pem(read_file_text(demo_->partner(who, "cert_file")));
     EXPECT_TRUE(cert);
     return crypto::x5t_s256(cert->der);
   }
@@ -134,11 +127,11 @@ TEST_F(DemoFlow, ReadyLineAndDemoJsonFollowTheContract) {
   for (const char* key : {"ca_file", "ca_key_file", "gateway_test_signing_key_file"}) {
     std::string path = demo_->str(key);
     EXPECT_EQ(path.front(), '/') << key << " must be absolute";
-    EXPECT_FALSE(read_all(path).empty()) << key;
+    EXPECT_FALSE(read_file_text(path).empty()) << key;
   }
   for (const char* who : {"partner", "other_partner"}) {
-    EXPECT_FALSE(read_all(demo_->partner(who, "cert_file")).empty());
-    EXPECT_FALSE(read_all(demo_->partner(who, "key_file")).empty());
+    EXPECT_FALSE(read_file_text(demo_->partner(who, "cert_file")).empty());
+    EXPECT_FALSE(read_file_text(demo_->partner(who, "key_file")).empty());
   }
   EXPECT_EQ(demo_->partner("partner", "client_id"), "partner-client");
   EXPECT_EQ(demo_->partner("other_partner", "client_id"), "other-partner");
@@ -146,7 +139,7 @@ TEST_F(DemoFlow, ReadyLineAndDemoJsonFollowTheContract) {
   ASSERT_NE(resources, nullptr);
   EXPECT_EQ(field(*resources, "payments"), "POST /domestic-payments");
   EXPECT_EQ(field(*resources, "accounts"), "GET /accounts");
-  auto key = jose::parse_jwk(read_all(demo_->str("gateway_test_signing_key_file")));
+  auto key = jose::parse_jwk(read_file_text(demo_->str("gateway_test_signing_key_file")));
   ASSERT_TRUE(key);
   EXPECT_TRUE(key->key.is_private());
   EXPECT_FALSE(key->kid.empty());
@@ -409,18 +402,18 @@ TEST_F(DemoFlow, IntrospectionReturnsTheBindingAndInactiveForGarbage) {
 }
 
 TEST_F(DemoFlow, PartnerClientCommandRunsTheFlow) {
-  std::string cmd = std::string(FAPIGATE_BINARY) + " client --demo-dir " + shell_quote(demo_->dir()) + " 2>&1";
-  FILE* f = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(f, nullptr);
   std::string out;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
-    out.append(buf, n);
-  }
-  int status = ::pclose(f);
-  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  EXPECT_EQ(run_fapigate({"client", "--demo-dir", demo_->dir()}, &out), 0) << out;
   EXPECT_NE(out.find("HTTP 200"), std::string::npos) << out;
+  // The partner's smoke test shows the refusal too, with the other partner's certificate.
+  EXPECT_EQ(run_fapigate({"client", "--demo-dir", demo_->dir(), "--api-cert",
+                          demo_->partner("other_partner", "cert_file"), "--api-key",
+                          demo_->partner("other_partner", "key_file")},
+                         &out),
+            1)
+      << out;
+  EXPECT_NE(out.find("HTTP 401"), std::string::npos) << out;
+  EXPECT_NE(out.find("invalid_token"), std::string::npos) << out;
 }
 
 TEST_F(DemoFlow, StopsCleanlyOnSigterm) {

@@ -147,6 +147,13 @@ int ServerProcess::stop() {
   return -1;
 }
 
+std::string read_file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 int run_fapigate(const std::vector<std::string>& args, std::string* output) {
   std::string cmd = shell_quote(FAPIGATE_BINARY);
   for (const auto& a : args) {

@@ -35,6 +35,9 @@ private:
   std::string ready_line_;
 };
 
+// The whole file, or "" when it cannot be read.
+std::string read_file_text(const std::string& path);
+
 // Runs FAPIGATE_BINARY with `args` to completion; returns the exit code and stdout+stderr.
 int run_fapigate(const std::vector<std::string>& args, std::string* output);
 

@@ -15,13 +15,6 @@
 namespace fapigate::testing {
 namespace {
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string field(const std::string& json, const char* key) {
   auto o = core::parse_json_object(json, core::JsonLimits{1 << 20, 16});
   return o ? std::string(core::get_string(*o, key).value_or("")) : std::string();
@@ -33,7 +26,7 @@ protected:
     std::string out;
     ASSERT_EQ(run_fapigate({"pki", "init", "--dir", dir_.path()}, &out), 0) << out;
     pki_ = dir_.path() + "/pki/";
-    auto cert = crypto::parse_certificate_pem(read_all(pki_ + "partner.pem"));
+    auto cert = crypto::parse_certificate_pem(read_file_text(pki_ + "partner.pem"));
     ASSERT_TRUE(cert);
     partner_dn_ = cert->subject_dn;
     base_ = find_free_port_base();
