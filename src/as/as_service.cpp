@@ -1,8 +1,11 @@
 #include "as/as_service.hpp"
 
 #include <exception>
+#include <fstream>
 
 #include "as/as_context.hpp"
+#include "as/as_metrics.hpp"
+#include "as/checks/client_assertion.hpp"
 #include "as/endpoints/endpoints.hpp"
 #include "core/log.hpp"
 #include "jose/alg.hpp"
@@ -17,12 +20,51 @@ http::Response method_not_allowed(std::string_view allow) {
   return r;
 }
 
+// A client's registered public keys (config jwks_file), read bounded and checked now so that a
+// bad file stops the start instead of failing every later authentication. Errors name the key.
+Result<std::string> load_client_jwks(const config::ClientRegistration& c, std::size_t index) {
+  constexpr std::size_t kMaxBytes = 64 * 1024;
+  const std::string key = "authorization_server.clients[" + std::to_string(index) + "].jwks_file";
+  auto bad = [&](std::string_view why) {
+    core::log::error("client_jwks_invalid", {{"key", key},
+                                             {"file", c.jwks_file},
+                                             {"client_id", c.client_id},
+                                             {"reason", std::string(why)}});
+    return make_error_code(boost::system::errc::invalid_argument);
+  };
+  std::ifstream in(c.jwks_file, std::ios::binary);
+  if (!in) {
+    return bad("cannot open the file");
+  }
+  std::string text;
+  text.resize(kMaxBytes + 1);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxBytes) {
+    return bad("larger than 64 KiB");
+  }
+  auto jwks = parse_client_jwks(text);
+  if (!jwks) {
+    // A private member is refused too: the client must not hand over its private key.
+    return bad("not a public JWKS (" + jwks.error().message() + ")");
+  }
+  if (jwks->keys.empty()) {
+    return bad("no usable key (RSA >= 2048, EC P-256 or Ed25519)");
+  }
+  return jose::to_json_string(*jwks, false);
+}
+
 class AsServiceImpl final : public AsService {
 public:
-  explicit AsServiceImpl(AsContext ctx) : ctx_(std::move(ctx)) {}
+  AsServiceImpl(AsContext ctx, core::metrics::Registry* registry)
+      : ctx_(std::move(ctx)),
+        own_registry_(registry ? nullptr : std::make_unique<core::metrics::Registry>()),
+        metrics_(registry ? *registry : *own_registry_) {}
 
   void handle(http::Request request, http::Responder respond) override {
-    respond(dispatch(request));
+    auto response = dispatch(request);
+    metrics_.observe(request, response);
+    respond(std::move(response));
   }
 
 private:
@@ -40,27 +82,54 @@ private:
     if (p == "/introspect") {
       return req.method == "POST" ? introspection_endpoint(ctx_, req) : method_not_allowed("POST");
     }
+    if (p == "/revoke") {
+      return req.method == "POST" ? revocation_endpoint(ctx_, req) : method_not_allowed("POST");
+    }
     return http::Response::json(404, R"({"error":"not_found"})");
   }
 
   AsContext ctx_;
+  std::unique_ptr<core::metrics::Registry> own_registry_;
+  AsMetrics metrics_;
 };
 
 }  // namespace
 
 Result<std::shared_ptr<AsService>> AsService::create(const config::AuthorizationServer& settings,
                                                      store::Store& store,
-                                                     const core::Clock& clock) {
+                                                     const core::Clock& clock,
+                                                     core::metrics::Registry* metrics,
+                                                     const std::optional<std::string>& kek_env) {
   auto alg = jose::parse_alg(settings.signing_alg);
   if (!alg) {
     return make_error_code(boost::system::errc::invalid_argument);
   }
-  auto keys = SigningKeys::load_or_create(store, *alg, clock);
+  auto kek = load_key_encryption_key(settings.key_encryption_key_file, kek_env);
+  if (!kek) {
+    return kek.error();  // logged with the file or variable it came from
+  }
+  SigningKeys::Options key_options;
+  key_options.alg = *alg;
+  key_options.kek = std::move(*kek);
+  key_options.refresh_interval = settings.key_refresh_interval;
+  auto keys = SigningKeys::load_or_create(store, std::move(key_options), clock);
   if (!keys) {
     return keys.error();
   }
-  for (const auto& c : settings.clients) {
+  for (std::size_t i = 0; i < settings.clients.size(); ++i) {
+    const auto& c = settings.clients[i];
     store::ClientRecord rec;
+    if (!c.jwks_file.empty()) {
+      auto jwks = load_client_jwks(c, i);
+      if (!jwks) {
+        return jwks.error();
+      }
+      rec.jwks_json = std::move(*jwks);
+    } else if (c.token_endpoint_auth_method != "tls_client_auth") {
+      // Config validation demands the file; a client built in code without it cannot log in.
+      core::log::warn("client_without_keys", {{"client_id", c.client_id},
+                                              {"method", c.token_endpoint_auth_method}});
+    }
     rec.client_id = c.client_id;
     rec.token_endpoint_auth_method = c.token_endpoint_auth_method;
     rec.tls_client_auth_subject_dn = c.tls_client_auth_subject_dn;
@@ -83,7 +152,7 @@ Result<std::shared_ptr<AsService>> AsService::create(const config::Authorization
   ctx.clock = &clock;
   core::log::info("authorization_server_ready",
                   {{"issuer", settings.issuer}, {"kid", ctx.keys->current_kid()}});
-  return std::shared_ptr<AsService>(std::make_shared<AsServiceImpl>(std::move(ctx)));
+  return std::shared_ptr<AsService>(std::make_shared<AsServiceImpl>(std::move(ctx), metrics));
 }
 
 }  // namespace fapigate::as

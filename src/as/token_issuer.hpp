@@ -1,6 +1,9 @@
-// RFC 9068 JWT access tokens: signed by the AS's current key, typ "at+jwt", bound to the
-// client's certificate with cnf.x5t#S256 (RFC 8705 §3.1), and recorded in the store by hash
-// before the client sees them (so introspection and revocation know every issued token).
+// Access tokens in the format their audiences' resource servers expect (config
+// access_token_format / resources[]): RFC 9068 JWTs signed by the AS's current key, typ
+// "at+jwt", bound to the client's certificate with cnf.x5t#S256 (RFC 8705 §3.1); or opaque
+// reference tokens (32 CSPRNG bytes, base64url) whose claims live only in the store. Either way
+// the token is recorded in the store by its SHA-256 before the client sees it (so introspection
+// and revocation know every issued token), and never stored or logged in clear.
 #pragma once
 
 #include <cstdint>
@@ -22,12 +25,16 @@ struct AccessTokenParams {
 };
 
 struct IssuedAccessToken {
+  config::AccessTokenFormat format = config::AccessTokenFormat::Jwt;
   std::string token;
   std::string jti;
   std::int64_t issued_at = 0;
   std::int64_t expires_at = 0;
   std::string scope;  // space-joined
 };
+
+// Bytes of CSPRNG output in an opaque access token (256 bits: unguessable, RFC 6749 §10.10).
+inline constexpr std::size_t kOpaqueTokenBytes = 32;
 
 [[nodiscard]] OAuthResult<IssuedAccessToken> issue_access_token(const AsContext& ctx,
                                                                 const AccessTokenParams& params);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace fapigate::cli {
@@ -30,5 +31,11 @@ struct ClientOptions {
   std::string api_cert_file, api_key_file;  // another certificate for the API call (replay test)
 };
 int run_client(const ClientOptions& options);
+
+// `fapigate keys rotate|list -c FILE` (keys_cmd.cpp).
+int run_keys_rotate(const std::string& config_path);
+int run_keys_list(const std::string& config_path);
+// FAPIGATE_KEK when set (the key-encryption key if the config names no file).
+std::optional<std::string> kek_from_environment();
 
 }  // namespace fapigate::cli

@@ -84,11 +84,17 @@ config::Config demo_config(const std::string& dir, std::uint16_t n, const DemoPk
   c.demo_api.enabled = true;
   c.demo_api.listener.address = "127.0.0.1";
   c.demo_api.listener.port = n + 3;
+
+  // The contract fixes N..N+3; the admin listener takes any free port and is announced in
+  // demo.json (admin_url) and at the end of the ready line.
+  c.admin.enabled = true;
+  c.admin.listener.address = "127.0.0.1";
+  c.admin.listener.port = 0;
   return c;
 }
 
 std::string demo_json(const config::Config& c, const DemoPki& pki, const std::string& test_key,
-                      std::uint16_t n) {
+                      std::uint16_t n, const std::string& admin_url) {
   boost::json::object o;
   o["name"] = "fapigate";
   o["issuer"] = c.authorization_server.issuer;
@@ -110,6 +116,7 @@ std::string demo_json(const config::Config& c, const DemoPki& pki, const std::st
   o["introspection_endpoint"] = url(n + 1) + "/introspect";
   o["discovery_url"] = c.authorization_server.issuer + "/.well-known/openid-configuration";
   o["demo_api_url"] = "http://127.0.0.1:" + std::to_string(n + 3);
+  o["admin_url"] = admin_url;
   return boost::json::serialize(o) + "\n";
 }
 
@@ -153,13 +160,17 @@ int run_demo(const DemoOptions& options) {
                    {"note", "the demo gateway trusts this key for the demo issuer; never in production"}});
 
   const std::string json_path = dir + "/demo.json";
-  return run_roles(cfg, [&](const BoundPorts&) {
-    if (!write_file(json_path, demo_json(cfg, *pki, *test_key, n))) {
+  return run_roles(cfg, [&](const BoundPorts& ports) {
+    auto admin = ports.find(kAdmin);
+    const std::string admin_url =
+        admin == ports.end() ? std::string() : "http://127.0.0.1:" + std::to_string(admin->second);
+    if (!write_file(json_path, demo_json(cfg, *pki, *test_key, n, admin_url))) {
       core::log::error("demo_json_write_failed", {{"file", json_path}});
     }
     std::cout << "ready issuer=" << cfg.authorization_server.issuer
               << " mtls=" << url(n + 1) << " gateway=" << url(n + 2)
-              << " api=http://127.0.0.1:" << (n + 3) << " demo_json=" << json_path << std::endl;
+              << " api=http://127.0.0.1:" << (n + 3) << " demo_json=" << json_path
+              << " admin=" << admin_url << std::endl;
   });
 }
 

@@ -1,5 +1,5 @@
 // fapigate: FAPI authorization server and mTLS API gateway. Subcommands: demo, serve, check,
-// pki init, client. CLI11 only maps flags onto options; every command has --help.
+// pki init, client, keys. CLI11 only maps flags onto options; every command has --help.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -55,6 +55,18 @@ int main(int argc, char** argv) {
                          "Call the API with this certificate instead (shows the replay refusal)");
   client_cmd->add_option("--api-key", client.api_key_file, "Key for --api-cert");
 
+  auto* keys_cmd = app.add_subcommand("keys", "The authorization server's signing keys");
+  keys_cmd->require_subcommand(1);
+  std::string keys_config;
+  auto* keys_rotate = keys_cmd->add_subcommand(
+      "rotate",
+      "Add a new signing key (published now, signing after key_publish_ahead) and schedule the "
+      "retirement of the current one once its tokens have expired");
+  keys_rotate->add_option("-c,--config", keys_config, "YAML configuration file")->required();
+  auto* keys_list = keys_cmd->add_subcommand(
+      "list", "Show every signing key in the store with its state (never key material)");
+  keys_list->add_option("-c,--config", keys_config, "YAML configuration file")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -66,5 +78,7 @@ int main(int argc, char** argv) {
   if (*check_cmd) return run_check(check_path);
   if (*pki_init) return run_pki_init(pki_dir);
   if (*client_cmd) return run_client(client);
+  if (*keys_rotate) return run_keys_rotate(keys_config);
+  if (*keys_list) return run_keys_list(keys_config);
   return 2;
 }

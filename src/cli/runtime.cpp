@@ -1,11 +1,15 @@
 #include "cli/runtime.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <iostream>
 
 #include "as/as_service.hpp"
+#include "cli/admin.hpp"
+#include "cli/commands.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "core/metrics.hpp"
 #include "demoapi/demo_api.hpp"
 #include "gateway/gateway_service.hpp"
 #include "http/client.hpp"
@@ -24,6 +28,18 @@ sigset_t stop_signals() {
   return set;
 }
 
+// "" when every issuer's keys have loaded once, else which have not.
+std::string jwks_not_ready(const gw::GatewayService& gateway) {
+  std::string missing;
+  for (const auto& s : gateway.issuer_status()) {
+    if (!s.keys_loaded) {
+      missing += missing.empty() ? "no keys loaded yet for " : ", ";
+      missing += s.issuer;
+    }
+  }
+  return missing;
+}
+
 }  // namespace
 
 void block_stop_signals() {
@@ -40,6 +56,9 @@ int run_roles(const config::Config& config,
   core::log::parse_level(config.log.level, level);
   core::log::configure(level, config.log.format != "text");
 
+  // Declared before everything that registers into it (the roles hold pointers to their
+  // series, the registry holds scrape callbacks into the server), so it is destroyed last.
+  core::metrics::Registry metrics;
   std::unique_ptr<store::Store> store;
   http::ServerOptions options;
   options.threads = config.threads;
@@ -53,7 +72,8 @@ int run_roles(const config::Config& config,
       return 1;
     }
     store = std::move(*opened);
-    auto as = as::AsService::create(config.authorization_server, *store, clock);
+    auto as = as::AsService::create(config.authorization_server, *store, clock, &metrics,
+                                    kek_from_environment());
     if (!as) {
       core::log::error("authorization_server_failed", {{"error", as.error().message()}});
       return 1;
@@ -65,7 +85,10 @@ int run_roles(const config::Config& config,
   std::shared_ptr<gw::GatewayService> gateway_service;
   if (config.gateway.enabled) {
     http::ClientOptions upstream_options;
-    upstream_options.threads = 1;
+    upstream_options.threads = 1;  // for calls from outside the server's workers
+    // Proxied requests stay on the worker that serves them (one io_context per core): the
+    // exchange, its keep-alive pool and the callback all run there, no thread hop.
+    upstream_options.use_caller_worker = true;
     auto upstream = http::make_client(upstream_options);
     if (!upstream) {
       core::log::error("upstream_client_failed", {{"error", upstream.error().message()}});
@@ -73,6 +96,7 @@ int run_roles(const config::Config& config,
     }
     gw::GatewayDeps deps;
     deps.clock = &clock;
+    deps.metrics = &metrics;
     deps.upstream_client = *upstream;
     deps.issuer_client = [](const config::Issuer& iss) {
       http::ClientOptions o;
@@ -99,18 +123,39 @@ int run_roles(const config::Config& config,
     return 2;
   }
 
+  // Ready = every listener accepting (set once started, cleared when stopping) and, for the
+  // gateway, every issuer's keys loaded once: before that it would refuse every token.
+  std::atomic<bool> serving{false};
+  if (config.admin.enabled) {
+    std::vector<ReadinessCheck> checks;
+    checks.push_back({"listeners", [&serving] {
+                        return serving.load() ? std::string() : std::string("not serving");
+                      }});
+    if (gateway_service) {
+      checks.push_back({"gateway_jwks", [gw = gateway_service] { return jwks_not_ready(*gw); }});
+    }
+    if (!config.admin.listener.tls && config.admin.allow_plaintext_remote) {
+      core::log::warn("admin_plaintext_remote", {{"address", config.admin.listener.address},
+                                                 {"note", "metrics are served in clear text"}});
+    }
+    options.listeners.push_back(
+        {kAdmin, config.admin.listener, make_admin_handler(metrics, std::move(checks))});
+  }
+
   auto server = http::Server::create(std::move(options));
   if (!server) {
     core::log::error("listen_failed", {{"error", server.error().message()}});
     return 1;
   }
+  register_server_metrics(metrics, **server);
   (*server)->start();
   if (gateway_service) {
     gateway_service->warm_up();
   }
+  serving = true;
 
   BoundPorts ports;
-  for (const char* name : {kAsFront, kAsMtls, kGateway, kDemoApi}) {
+  for (const char* name : {kAsFront, kAsMtls, kGateway, kDemoApi, kAdmin}) {
     if (auto p = (*server)->bound_port(name)) {
       ports[name] = p;
     }
@@ -128,6 +173,7 @@ int run_roles(const config::Config& config,
       continue;
     }
     core::log::info("stopping", {{"signal", sig}});
+    serving = false;
     break;
   }
   (*server)->stop(std::chrono::seconds(5));

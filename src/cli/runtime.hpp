@@ -17,6 +17,7 @@ inline constexpr const char* kAsFront = "as_front";
 inline constexpr const char* kAsMtls = "as_mtls";
 inline constexpr const char* kGateway = "gateway";
 inline constexpr const char* kDemoApi = "demo_api";
+inline constexpr const char* kAdmin = "admin";  // metrics, health, readiness (config `admin`)
 
 using BoundPorts = std::map<std::string, std::uint16_t>;
 

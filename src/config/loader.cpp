@@ -222,6 +222,23 @@ constexpr EnumName<ClientCertMode> kClientCertModes[] = {
     {"none", ClientCertMode::None},
     {"optional", ClientCertMode::Optional},
     {"required", ClientCertMode::Required},
+    {"required_any", ClientCertMode::RequiredAny},
+};
+
+constexpr EnumName<ClientAssertionAudience> kClientAssertionAudiences[] = {
+    {"issuer", ClientAssertionAudience::Issuer},
+    {"issuer_or_endpoint", ClientAssertionAudience::IssuerOrEndpoint},
+};
+
+constexpr EnumName<AccessTokenFormat> kAccessTokenFormats[] = {
+    {"jwt", AccessTokenFormat::Jwt},
+    {"opaque", AccessTokenFormat::Opaque},
+};
+
+// The same names for a resource's own setting, where absence means "the AS-wide default".
+constexpr EnumName<std::optional<AccessTokenFormat>> kResourceTokenFormats[] = {
+    {"jwt", AccessTokenFormat::Jwt},
+    {"opaque", AccessTokenFormat::Opaque},
 };
 
 constexpr EnumName<SenderConstraint> kSenderConstraints[] = {
@@ -524,6 +541,15 @@ void read_list(MapReader& parent, std::string_view key, std::vector<T>& out, Iss
   }
 }
 
+void read_resource(Issues& is, const YAML::Node& n, const std::string& path,
+                   ResourceServer& out) {
+  MapReader m(is, n, path);
+  m.read("audience", out.audience);
+  m.read_enum("access_token_format", kResourceTokenFormats, out.access_token_format);
+  m.read("introspection_clients", out.introspection_clients);
+  m.finish();
+}
+
 void read_authorization_server(Issues& is, const YAML::Node& n, const std::string& path,
                                AuthorizationServer& out) {
   MapReader m(is, n, path);
@@ -537,6 +563,13 @@ void read_authorization_server(Issues& is, const YAML::Node& n, const std::strin
   m.read("access_token_audiences", out.access_token_audiences);
   m.read("scopes_supported", out.scopes_supported);
   read_list(m, "clients", out.clients, is, read_client);
+  m.read_enum("access_token_format", kAccessTokenFormats, out.access_token_format);
+  read_list(m, "resources", out.resources, is, read_resource);
+  m.read_enum("client_assertion_audience", kClientAssertionAudiences,
+              out.client_assertion_audience);
+  m.read("key_encryption_key_file", out.key_encryption_key_file);
+  m.read("key_publish_ahead", out.key_publish_ahead);
+  m.read("key_refresh_interval", out.key_refresh_interval);
   m.finish();
 }
 
@@ -608,6 +641,13 @@ void read_config(Issues& is, const YAML::Node& root, Config& out) {
     read_listener(d, "listener", out.demo_api.listener, ClientCertMode::None, is);
     d.finish();
   }
+  if (const YAML::Node* n = m.find_map("admin")) {
+    MapReader a(is, *n, "admin");
+    a.read("enabled", out.admin.enabled);
+    read_listener(a, "listener", out.admin.listener, ClientCertMode::None, is);
+    a.read("allow_plaintext_remote", out.admin.allow_plaintext_remote);
+    a.finish();
+  }
   m.finish();
 }
 
@@ -645,6 +685,7 @@ void resolve_paths(Config& c, const std::filesystem::path& base) {
   for (auto& cl : as.clients) {
     resolve(cl.jwks_file, base);
   }
+  resolve(as.key_encryption_key_file, base);
   resolve_listener(c.gateway.listener, base);
   for (auto& is : c.gateway.issuers) {
     resolve(is.ca_file, base);
@@ -653,6 +694,7 @@ void resolve_paths(Config& c, const std::filesystem::path& base) {
     resolve(is.extra_keys_file, base);
   }
   resolve_listener(c.demo_api.listener, base);
+  resolve_listener(c.admin.listener, base);
 }
 
 // A check about `path` is redundant when the loader already reported that key or a key above it.

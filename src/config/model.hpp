@@ -20,7 +20,10 @@ struct Limits {
   std::uint32_t max_requests_per_connection = 10'000;
 };
 
-enum class ClientCertMode { None, Optional, Required };
+// RequiredAny: a certificate is demanded (its key proven by the handshake) but may fail to
+// chain to client_ca_file; the application sees it with chain_verified=false and decides. Only
+// for the AS mTLS listener, for self_signed_tls_client_auth (RFC 8705 §2.2); never the gateway.
+enum class ClientCertMode { None, Optional, Required, RequiredAny };
 
 struct Tls {
   std::string cert_file;       // PEM server certificate (chain)
@@ -49,6 +52,27 @@ struct ClientRegistration {
   std::vector<std::string> redirect_uris;
 };
 
+// Which "aud" a private_key_jwt client assertion may carry.
+//   Issuer            only the issuer identifier, as a JSON string (FAPI 2.0 SP §5.3.2.1-8);
+//   IssuerOrEndpoint  the issuer, or the URL of the endpoint it is sent to or of the token
+//                     endpoint (front or mTLS alias), alone or in an array (RFC 7523 §3,
+//                     RFC 9126 §2, FAPI 1.0 Advanced).
+enum class ClientAssertionAudience { Issuer, IssuerOrEndpoint };
+
+// The format of issued access tokens: RFC 9068 JWTs that a resource server verifies itself, or
+// opaque reference tokens (random, stored only as a hash) that it resolves by introspection,
+// so no claim is readable by the client or anyone on the path (the phantom-token pattern).
+enum class AccessTokenFormat { Jwt, Opaque };
+
+// A resource server the AS issues tokens for, identified by the audience its tokens carry.
+struct ResourceServer {
+  std::string audience;
+  std::optional<AccessTokenFormat> access_token_format;  // absent: the AS-wide default
+  // client_ids this resource server authenticates with at the introspection endpoint; they may
+  // introspect every token whose aud names this audience (RFC 7662 §4).
+  std::vector<std::string> introspection_clients;
+};
+
 struct AuthorizationServer {
   bool enabled = false;
   std::string issuer;               // https URL, no trailing slash, no query (RFC 8414 §2)
@@ -60,7 +84,34 @@ struct AuthorizationServer {
   std::vector<std::string> access_token_audiences;  // default aud of issued access tokens
   std::vector<std::string> scopes_supported;
   std::vector<ClientRegistration> clients;           // seeded into the store at start
+  AccessTokenFormat access_token_format = AccessTokenFormat::Jwt;  // for audiences not in resources
+  std::vector<ResourceServer> resources;
+  ClientAssertionAudience client_assertion_audience = ClientAssertionAudience::Issuer;
+  // Signing keys at rest are sealed (AES-256-GCM) under this 32-byte key: a file holding it in
+  // base64, or the FAPIGATE_KEK environment variable. Neither: keys stay in clear (warned).
+  std::string key_encryption_key_file;
+  std::int64_t key_publish_ahead = 300;    // `keys rotate`: new key in the JWKS this long first
+  std::int64_t key_refresh_interval = 30;  // re-read rotated keys from the store this often
 };
+
+// The format of a token that carries `audiences`: each audience's own resources[] setting, else
+// the AS-wide default. When they disagree the token is opaque: it must never show its claims to
+// a party that expects a reference token (validate() refuses such a default audience list).
+inline AccessTokenFormat access_token_format_for(const AuthorizationServer& as,
+                                                 const std::vector<std::string>& audiences) {
+  for (const auto& aud : audiences) {
+    AccessTokenFormat f = as.access_token_format;
+    for (const auto& r : as.resources) {
+      if (r.audience == aud && r.access_token_format) {
+        f = *r.access_token_format;
+      }
+    }
+    if (f == AccessTokenFormat::Opaque) {
+      return f;
+    }
+  }
+  return audiences.empty() ? as.access_token_format : AccessTokenFormat::Jwt;
+}
 
 struct Issuer {
   std::string issuer;
@@ -102,6 +153,15 @@ struct DemoApi {
   Listener listener;
 };
 
+// The operator's listener: /metrics (Prometheus), /healthz, /readyz. Plain HTTP on loopback by
+// default; a non-loopback address needs tls, or allow_plaintext_remote to say it is on purpose
+// (metrics show traffic volume, routes and issuers, which is not for the network at large).
+struct Admin {
+  bool enabled = false;
+  Listener listener{"127.0.0.1", 9464, std::nullopt};
+  bool allow_plaintext_remote = false;
+};
+
 struct Store {
   std::string sqlite_path = "fapigate.db";
 };
@@ -120,6 +180,7 @@ struct Config {
   AuthorizationServer authorization_server;
   Gateway gateway;
   DemoApi demo_api;
+  Admin admin;
 };
 
 }  // namespace fapigate::config

@@ -228,6 +228,10 @@ public:
     if (t.client_cert == ClientCertMode::Required && t.client_ca_file.empty()) {
       add(tp + ".client_ca_file", "required when client_cert is 'required'");
     }
+    if (t.client_cert == ClientCertMode::RequiredAny && t.client_ca_file.empty()) {
+      // tls_client_auth clients on the same listener still need their chain checked.
+      add(tp + ".client_ca_file", "required when client_cert is 'required_any'");
+    }
     readable_file(tp + ".client_ca_file", t.client_ca_file);
   }
 };
@@ -304,6 +308,42 @@ void check_client(Checker& c, const std::string& p, const ClientRegistration& cl
   }
 }
 
+// authorization_server.resources[] and the token format of the default audiences.
+void check_resources(Checker& c, const AuthorizationServer& as,
+                     const std::vector<std::pair<std::string, std::size_t>>& client_ids) {
+  const std::string p = "authorization_server";
+  std::set<std::string> audiences;
+  for (std::size_t i = 0; i < as.resources.size(); ++i) {
+    const std::string rp = p + ".resources[" + std::to_string(i) + "]";
+    const ResourceServer& r = as.resources[i];
+    if (c.required(rp + ".audience", r.audience) && !audiences.insert(r.audience).second) {
+      c.add(rp + ".audience", "duplicate audience '" + r.audience + "'");
+    }
+    for (std::size_t j = 0; j < r.introspection_clients.size(); ++j) {
+      const std::string& id = r.introspection_clients[j];
+      const bool known = std::any_of(client_ids.begin(), client_ids.end(),
+                                     [&id](const auto& e) { return e.first == id; });
+      if (!known) {
+        c.add(rp + ".introspection_clients[" + std::to_string(j) + "]",
+              "unknown client_id '" + id + "'; must be one of " + p + ".clients");
+      }
+    }
+  }
+  // One token carries every default audience; if their resource servers expect different
+  // formats, one of them could not use it (the issuer would make it opaque).
+  const auto first = access_token_format_for(as, {as.access_token_audiences.empty()
+                                                      ? as.issuer
+                                                      : as.access_token_audiences.front()});
+  for (const auto& aud : as.access_token_audiences) {
+    if (access_token_format_for(as, {aud}) != first) {
+      c.add(p + ".access_token_audiences",
+            "the audiences' resources have different access_token_format; one token cannot "
+            "serve both");
+      break;
+    }
+  }
+}
+
 void check_authorization_server(Checker& c, const AuthorizationServer& as,
                                 std::vector<Bound>& bound) {
   const std::string p = "authorization_server";
@@ -319,12 +359,32 @@ void check_authorization_server(Checker& c, const AuthorizationServer& as,
     c.add(p + ".mtls.tls.client_cert",
           "the mTLS listener must request a client certificate (required or optional)");
   }
+  // RFC 8705 §2.2: a self-signed client certificate never chains to client_ca_file, so only a
+  // listener that lets unverified certificates through (to be matched per client) can serve it.
+  for (std::size_t i = 0; i < as.clients.size(); ++i) {
+    if (as.clients[i].token_endpoint_auth_method == "self_signed_tls_client_auth" &&
+        as.mtls.tls && as.mtls.tls->client_cert != ClientCertMode::RequiredAny) {
+      c.add(p + ".mtls.tls.client_cert",
+            "must be 'required_any' for self_signed_tls_client_auth clients (" + p +
+                ".clients[" + std::to_string(i) + "])");
+      break;
+    }
+  }
   bound.push_back({p + ".front", as.front.address, as.front.port});
   bound.push_back({p + ".mtls", as.mtls.address, as.mtls.port});
   if (!one_of(as.signing_alg, kSigningAlgs)) {
     c.add(p + ".signing_alg", one_of_message(as.signing_alg, kSigningAlgs));
   }
   c.range(p + ".access_token_lifetime", as.access_token_lifetime, 1, 86'400, "seconds");
+  c.readable_file(p + ".key_encryption_key_file", as.key_encryption_key_file);
+  c.range(p + ".key_refresh_interval", as.key_refresh_interval, 1, 3'600, "seconds");
+  c.range(p + ".key_publish_ahead", as.key_publish_ahead, 0, 7 * 86'400, "seconds");
+  // Every AS instance must have re-read the store (and so publish the new key) before the key
+  // signs anything, or a relying party could meet a kid no JWKS has shown yet.
+  if (as.key_publish_ahead < as.key_refresh_interval) {
+    c.add(p + ".key_publish_ahead", "must be at least key_refresh_interval (" +
+                                        std::to_string(as.key_refresh_interval) + " seconds)");
+  }
   for (std::size_t i = 0; i < as.access_token_audiences.size(); ++i) {
     c.required(p + ".access_token_audiences[" + std::to_string(i) + "]",
                as.access_token_audiences[i]);
@@ -353,6 +413,7 @@ void check_authorization_server(Checker& c, const AuthorizationServer& as,
       ids.emplace_back(id, i);
     }
   }
+  check_resources(c, as, ids);
 }
 
 void check_gateway(Checker& c, const Gateway& gw, std::vector<Bound>& bound) {
@@ -365,6 +426,12 @@ void check_gateway(Checker& c, const Gateway& gw, std::vector<Bound>& bound) {
   if (any_mtls && gw.listener.tls && gw.listener.tls->client_cert == ClientCertMode::None) {
     c.add(p + ".listener.tls.client_cert",
           "routes with sender_constraint 'mtls' need a client certificate (required or optional)");
+  }
+  if (gw.listener.tls && gw.listener.tls->client_cert == ClientCertMode::RequiredAny) {
+    // The gateway binds tokens to certificates the CA vouches for; it has no per-client key
+    // registry to judge an unverified one by.
+    c.add(p + ".listener.tls.client_cert",
+          "'required_any' is only for the authorization server's mtls listener; use 'required'");
   }
   if (gw.realm.empty() || gw.realm.find_first_of("\"\\\r\n") != std::string::npos) {
     c.add(p + ".realm", "must be a non-empty string without '\"', '\\' or line breaks");
@@ -440,6 +507,24 @@ void check_gateway(Checker& c, const Gateway& gw, std::vector<Bound>& bound) {
   c.range(p + ".upstream_timeout_ms", gw.upstream_timeout_ms, 1, 600'000, "milliseconds");
 }
 
+bool is_loopback(const std::string& a) {
+  return a == "localhost" || a == "::1" || a == "[::1]" || a.rfind("127.", 0) == 0;
+}
+
+// Metrics and readiness describe traffic, routes and issuers: served in clear text they stay on
+// loopback unless the operator adds TLS or says explicitly that the network may read them.
+void check_admin(Checker& c, const Admin& admin, std::vector<Bound>& bound) {
+  c.listener("admin.listener", admin.listener, false);
+  if (!admin.listener.tls && !is_loopback(admin.listener.address) &&
+      !admin.allow_plaintext_remote) {
+    c.add("admin.listener.address",
+          "'" + admin.listener.address +
+              "' is not a loopback address and the admin listener has no tls; use 127.0.0.1, "
+              "add admin.listener.tls, or set admin.allow_plaintext_remote: true");
+  }
+  bound.push_back({"admin.listener", admin.listener.address, admin.listener.port});
+}
+
 void check_limits(Checker& c, const Limits& l) {
   const std::string p = "limits";
   c.range(p + ".max_header_bytes", l.max_header_bytes, 1'024, 1'048'576, "bytes");
@@ -478,6 +563,9 @@ std::vector<Issue> validate_issues(const Config& config) {
     c.listener("demo_api.listener", config.demo_api.listener, false);
     bound.push_back({"demo_api.listener", config.demo_api.listener.address,
                      config.demo_api.listener.port});
+  }
+  if (config.admin.enabled) {
+    check_admin(c, config.admin, bound);
   }
   check_listener_overlap(c, bound);
   return std::move(c.issues);

@@ -5,9 +5,12 @@
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "config/model.hpp"
 #include "core/clock.hpp"
+#include "core/metrics.hpp"
 #include "core/result.hpp"
 #include "http/message.hpp"
 
@@ -18,6 +21,15 @@ struct GatewayDeps {
   std::function<Result<std::shared_ptr<http::Client>>(const config::Issuer&)> issuer_client;
   std::shared_ptr<http::Client> upstream_client;
   const core::Clock* clock = nullptr;
+  // Where the gateway registers its series (gateway_metrics.hpp); null: a private registry,
+  // so the request path records unconditionally.
+  core::metrics::Registry* metrics = nullptr;
+};
+
+// Readiness of one configured issuer.
+struct IssuerStatus {
+  std::string issuer;
+  bool keys_loaded = false;  // a JWKS fetch has succeeded at least once
 };
 
 class GatewayService : public http::Handler {
@@ -29,6 +41,9 @@ public:
   // Starts a JWKS fetch for every issuer, so the first request does not wait for one. Called
   // once the listeners are up (in the demo the issuer is this very process).
   virtual void warm_up() = 0;
+
+  // Every configured issuer, in configuration order (the admin /readyz check).
+  virtual std::vector<IssuerStatus> issuer_status() const = 0;
 };
 
 // x-fapi-interaction-id (FAPI 1.0 Part 1 §6.2.1-11): echo a well-formed one, else a new UUID.

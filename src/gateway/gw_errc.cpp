@@ -35,6 +35,7 @@ constexpr std::array<Refusal, 24> kRefusals{{
     {502, "", "the upstream service is unavailable", "upstream_unavailable"},
     {504, "", "the upstream service did not answer in time", "upstream_timeout"},
 }};
+static_assert(kRefusals.size() == kGwErrcEnd, "one refusal per GwErrc value, in enum order");
 
 class GwCategory final : public boost::system::error_category {
 public:

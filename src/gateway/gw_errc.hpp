@@ -2,6 +2,7 @@
 // status and RFC 6750 §3 error code in one table (Envoy's doneWithStatus, STYLE.md §4.3).
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 #include "core/result.hpp"
@@ -33,6 +34,8 @@ enum class GwErrc {
   UpstreamUnavailable,   // the upstream refused or reset the connection
   UpstreamTimeout,       // the upstream did not answer in time
 };
+// One past the last GwErrc value (metrics pre-register a series per value); keep it in step.
+inline constexpr std::size_t kGwErrcEnd = static_cast<std::size_t>(GwErrc::UpstreamTimeout) + 1;
 ErrorCode make_error_code(GwErrc e);
 
 struct Refusal {

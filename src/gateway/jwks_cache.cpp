@@ -103,6 +103,16 @@ std::uint64_t IssuerKeys::fetch_count() const {
   return fetches_;
 }
 
+std::uint64_t IssuerKeys::fetch_failure_count() const {
+  std::lock_guard lock(mu_);
+  return fetch_failures_;
+}
+
+bool IssuerKeys::keys_loaded() const {
+  std::lock_guard lock(mu_);
+  return keys_ != nullptr;
+}
+
 void IssuerKeys::begin_fetch_locked() {
   fetching_ = true;
   last_attempt_ = clock_.now();
@@ -152,6 +162,8 @@ void IssuerKeys::on_fetched(Result<http::Response> response) {
     if (fresh) {
       keys_ = std::move(fresh);
       fetched_at_ = clock_.now();
+    } else {
+      ++fetch_failures_;
     }
     for (auto& w : waiters_) {
       answers.emplace_back(std::move(w.done), lookup_locked(w.kid, w.alg));

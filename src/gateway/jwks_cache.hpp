@@ -51,6 +51,10 @@ public:
   void prefetch();
 
   std::uint64_t fetch_count() const;
+  // Fetches that brought no usable JWKS (transport error, HTTP status, invalid document).
+  std::uint64_t fetch_failure_count() const;
+  // True once a JWKS fetch has succeeded (extra keys do not count): readiness.
+  bool keys_loaded() const;
 
   // Waiters still pending (a fetch in flight) are answered Unavailable.
   ~IssuerKeys();
@@ -73,6 +77,7 @@ private:
   std::int64_t last_attempt_ = 0;      // last fetch started
   bool fetching_ = false;
   std::uint64_t fetches_ = 0;
+  std::uint64_t fetch_failures_ = 0;
   struct Waiter {
     std::string kid;
     jose::Alg alg;

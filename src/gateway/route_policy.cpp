@@ -44,7 +44,7 @@ bool path_matches(const std::string& pattern, std::string_view path) {
 RouteMatch match_route(const std::vector<config::Route>& routes, std::string_view method,
                        std::string_view path) {
   if (!path_is_safe(path)) {
-    return {nullptr, GwErrc::PathInvalid};
+    return {nullptr, GwErrc::PathInvalid, {}};
   }
   bool path_seen = false;
   std::vector<std::string> allowed;

@@ -32,6 +32,10 @@ public:
   void prefetch_all();
 
   const TokenCache& cache() const { return cache_; }
+  // By issuer identifier (metrics and readiness read them).
+  const std::map<std::string, std::shared_ptr<IssuerKeys>, std::less<>>& issuers() const {
+    return issuers_;
+  }
 
 private:
   std::map<std::string, std::shared_ptr<IssuerKeys>, std::less<>> issuers_;

@@ -57,7 +57,9 @@ bool named_in(std::string_view name, const std::vector<std::string>& options) {
 }  // namespace
 
 std::string client_cert_header_value(const std::string& der) {
-  return ":" + core::base64_encode(der) + ":";
+  std::string value(1, ':');  // appends, not operator+ (GCC 12 -O3 -Wrestrict false positive)
+  value.append(core::base64_encode(der)).append(1, ':');
+  return value;
 }
 
 http::ClientRequest make_upstream_request(const http::Request& incoming,
@@ -77,8 +79,18 @@ http::ClientRequest make_upstream_request(const http::Request& incoming,
     }
     out.headers.add(f.name, f.value);
   }
-  if (incoming.peer_certificate) {
-    out.headers.add("Client-Cert", client_cert_header_value(incoming.peer_certificate->der));
+  // RFC 9440 §2.4: only a certificate this hop verified is vouched for upstream.
+  if (incoming.peer_certificate && incoming.peer_certificate->chain_verified) {
+    const auto& cert = *incoming.peer_certificate;
+    // The session encodes it once per connection; a view built by hand may not carry it.
+    std::string value;
+    if (cert.der_base64.empty()) {
+      value = client_cert_header_value(cert.der);
+    } else {
+      value.reserve(cert.der_base64.size() + 2);
+      value.append(1, ':').append(cert.der_base64).append(1, ':');
+    }
+    out.headers.add("Client-Cert", std::move(value));
   }
   out.headers.add("x-fapi-interaction-id", interaction_id);
   out.headers.add("X-Forwarded-For", incoming.remote_address);

@@ -1,6 +1,7 @@
 // Outbound HTTP/1.1 over Beast: plain or TLS (server verified against a CA file or the system
 // store, optional client certificate), a keep-alive pool per origin, timeouts. Implements
-// http::Client (message.hpp). Runs its own io_context thread(s); callbacks come from there.
+// http::Client (message.hpp). Runs its own io_context thread(s); callbacks come from there,
+// except in caller-worker mode (see ClientOptions::use_caller_worker).
 #pragma once
 
 #include <memory>
@@ -18,6 +19,12 @@ struct ClientOptions {
   std::size_t max_response_bytes = 1024 * 1024;
   std::size_t max_idle_per_origin = 16;
   std::uint32_t threads = 1;
+  // Caller-worker mode: send() called on an http::Server worker thread runs the exchange on that
+  // worker's io_context, with a keep-alive pool per worker, and calls back on that same thread
+  // (never inside send()); no thread hop per request. Calls from any other thread use the
+  // client's own threads. Only for callers that never block a worker waiting for the answer
+  // (a synchronous wait there would deadlock): the gateway's upstream.
+  bool use_caller_worker = false;
 };
 
 // A client with its own worker thread(s); destroyed cleanly (pending calls fail with an error).

@@ -42,7 +42,7 @@ private:
 };
 
 // The client certificate of a TLS connection, verified against the listener's CA bundle by the
-// TLS layer before the request is read. Computed once per connection.
+// TLS layer before the request is read (see chain_verified). Computed once per connection.
 struct PeerCertificate {
   std::string der;
   std::string x5t_s256;   // RFC 8705 §3.1: base64url(SHA-256(DER)), no padding
@@ -54,6 +54,15 @@ struct PeerCertificate {
   std::vector<std::string> san_email;
   std::int64_t not_before = 0;
   std::int64_t not_after = 0;
+  // True when the chain verified against the listener's client_ca_file. Only a listener with
+  // client_cert: required_any (the AS, for self_signed_tls_client_auth, RFC 8705 §2.2) hands
+  // over an unverified certificate; its key was still proven in the handshake. Fails closed:
+  // a view built by hand is unverified until someone vouches for it.
+  bool chain_verified = false;
+  // Standard base64 of der (RFC 4648 §4, padded): the RFC 9440 Client-Cert value between the
+  // colons. Filled once per connection by the server's session; may be empty in a view built
+  // by hand.
+  std::string der_base64;
 };
 
 struct Request {

@@ -13,7 +13,6 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/json/object.hpp>
@@ -103,6 +102,12 @@ Response error_response(int status, std::string_view error, std::string_view des
   return r;
 }
 
+namespace {
+thread_local net::io_context* t_worker_context = nullptr;
+}  // namespace
+
+net::io_context* current_worker_context() { return t_worker_context; }
+
 bool valid_header_field(std::string_view name, std::string_view value) {
   if (name.empty() || name.size() > 256) {
     return false;
@@ -168,8 +173,11 @@ public:
   }
 
 private:
+  // No strand per connection: each io_context is run by exactly one thread (its worker), so
+  // handlers of one session never run concurrently, and a strand would only add a queue hop
+  // to every completion.
   void do_accept() {
-    acceptor_.async_accept(net::make_strand(ioc_),
+    acceptor_.async_accept(ioc_.get_executor(),
                            beast::bind_front_handler(&Acceptor::on_accept, shared_from_this()));
   }
 
@@ -186,6 +194,9 @@ private:
       return;
     }
     listener_->counters->connections_accepted++;
+    // Responses and requests are written whole; never hold them back for Nagle.
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
     if (listener_->ssl) {
       detail::start_tls_session(std::move(socket), listener_, link_);
     } else {
@@ -347,11 +358,15 @@ public:
     s.refused = counters_->refused.load();
     s.tls_handshake_failures = counters_->tls_handshake_failures.load();
     s.handler_errors = counters_->handler_errors.load();
+    for (const auto& w : workers_) {
+      s.active_connections += w->registry.size();
+    }
     return s;
   }
 
 private:
   static void run_worker(Worker* w) {
+    detail::t_worker_context = &w->ioc;
     for (;;) {
       try {
         w->ioc.run();
@@ -381,13 +396,20 @@ private:
   }
 
   static void drain_tick(Worker* w, beast::error_code ec) {
-    if (ec || w->registry.size() == 0) {
-      return;  // nothing left: the io_context runs out of work and the thread ends
+    if (ec) {
+      return;
+    }
+    if (w->registry.size() == 0) {
+      // Nothing left: the io_context runs out of work and the thread ends. An outbound
+      // exchange no session waits for any more must not hold it up to its own timeout.
+      detail::abort_outbound_exchanges(w->ioc);
+      return;
     }
     if (std::chrono::steady_clock::now() >= w->drain_deadline) {
       for (auto& s : w->registry.snapshot()) {
         s->force_close();
       }
+      detail::abort_outbound_exchanges(w->ioc);
       return;
     }
     w->drain_timer->expires_after(std::chrono::milliseconds(10));

@@ -37,6 +37,7 @@ struct ServerStats {
   std::uint64_t refused = 0;                 // 4xx the server answered itself (limits, parse)
   std::uint64_t tls_handshake_failures = 0;
   std::uint64_t handler_errors = 0;          // handler exceptions and dropped responders (500)
+  std::uint64_t active_connections = 0;      // open now (a gauge, not a counter)
 };
 
 class Server {

@@ -51,11 +51,11 @@ public:
   virtual ~SessionBase() = default;
   // Graceful stop: close an idle connection now, otherwise after the current response.
   virtual void server_stopping() = 0;
-  // Drain deadline passed: close and forget a pending handler (dispatched to the strand).
+  // Drain deadline passed: close and forget a pending handler (dispatched to the session).
   virtual void force_close() = 0;
   // The same, called directly when no worker thread runs any more.
   virtual void close_now() = 0;
-  // A handler's response, on the worker thread; dispatched to the strand.
+  // A handler's response, on the worker thread; dispatched to the session.
   virtual void deliver(Response response, bool close) = 0;
 };
 
@@ -104,6 +104,17 @@ private:
 
 // The JSON error body the server itself answers with (RFC 6749 §5.2 shape).
 Response error_response(int status, std::string_view error, std::string_view description);
+
+// The io_context of the server worker that runs on the calling thread; null on any other thread
+// (client threads, main, tests). Lets http::Client keep an upstream exchange and its callback on
+// the worker that asked for it (ClientOptions::use_caller_worker): one io_context per core, no
+// thread hop per proxied request.
+net::io_context* current_worker_context();
+
+// Called by a worker on its own thread when it stops serving (drain over or deadline passed):
+// outbound exchanges still running on its io_context fail with operation_aborted, so the
+// worker's run() does not wait for an upstream's timeout. Defined in client.cpp.
+void abort_outbound_exchanges(net::io_context& ioc);
 
 void start_plain_session(net::ip::tcp::socket socket,
                          std::shared_ptr<const ListenerShared> listener, WorkerLink link);

@@ -2,6 +2,7 @@
 // after Beast's advanced_server_flex), explicitly instantiated once per stream type.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <climits>
 #include <exception>
@@ -12,6 +13,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -20,8 +22,8 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include "core/log.hpp"
 #include "core/strings.hpp"
@@ -269,18 +271,22 @@ private:
     auto keep = std::move(self_);
     const bool keep_alive = request_keep_alive_ && !close && !stopping_ &&
                             served_ < limits().max_requests_per_connection;
+    bool persist = keep_alive;
     try {
-      build_response(std::move(response), keep_alive);
+      persist = build_response(std::move(response), keep_alive);
     } catch (const std::exception& e) {
       core::log::error("http_response_invalid",
                        {{"listener", listener_->name}, {"reason", e.what()}});
-      response_.reset();
-      build_response(error_response(500, "server_error", "internal error"), false);
+      persist = build_response(error_response(500, "server_error", "internal error"), false);
     }
-    do_write(response_->keep_alive());
+    do_write(persist);
   }
 
-  void build_response(Response response, bool keep_alive) {
+  // Serializes the head into head_out_ and keeps the body in body_out_ (written as two buffers,
+  // no copy of the body): cheaper than Beast's serializer on every response. Names and values
+  // were checked by valid_header_field; framing (Content-Length, Connection) is ours.
+  // Returns whether the connection stays open.
+  bool build_response(Response response, bool keep_alive) {
     int status = response.status;
     if (status < 200 || status > 599) {
       core::log::error("http_response_invalid",
@@ -289,10 +295,12 @@ private:
       status = 500;
       keep_alive = false;
     }
-    response_.emplace();
-    auto& res = *response_;
-    res.version(request_version_);
-    res.result(static_cast<unsigned>(status));
+    head_out_.clear();
+    body_out_.clear();
+    const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+    head_out_.append(request_version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+    head_out_.append(std::to_string(status)).append(1, ' ');
+    head_out_.append(reason.data(), reason.size()).append("\r\n");
     for (const auto& f : response.headers) {
       if (core::iequals(f.name, "content-length") || core::iequals(f.name, "transfer-encoding") ||
           core::iequals(f.name, "connection")) {
@@ -303,32 +311,44 @@ private:
                          {{"listener", listener_->name}, {"name", f.name.substr(0, 64)}});
         continue;
       }
-      res.insert(f.name, f.value);
+      head_out_.append(f.name).append(": ").append(f.value).append("\r\n");
     }
     const bool no_body = status == 204 || status == 304;
     if (no_body) {
       response.body.clear();
     }
-    const std::size_t length = response.body.size();
-    if (!head_) {
-      res.body() = std::move(response.body);
-    }
-    res.keep_alive(keep_alive);
     if (!no_body) {
-      res.content_length(length);
+      head_out_.append("Content-Length: ").append(std::to_string(response.body.size()));
+      head_out_.append("\r\n");
     }
+    // RFC 9112 §9.3: HTTP/1.1 persists unless told otherwise, HTTP/1.0 only when told so.
+    if (request_version_ >= 11 && !keep_alive) {
+      head_out_.append("Connection: close\r\n");
+    } else if (request_version_ < 11 && keep_alive) {
+      head_out_.append("Connection: keep-alive\r\n");
+    }
+    head_out_.append("\r\n");
+    if (!head_) {
+      body_out_ = std::move(response.body);
+    }
+    return keep_alive;
   }
 
   void do_write(bool keep_alive) {
     state_ = State::Writing;
     tcp().expires_after(ms(limits().write_timeout_ms));
-    bhttp::async_write(stream_, *response_,
-                       beast::bind_front_handler(&Session::on_write, this->shared_from_this(),
-                                                 keep_alive));
+    const std::array<net::const_buffer, 2> buffers{net::buffer(head_out_),
+                                                   net::buffer(body_out_)};
+    net::async_write(stream_, buffers,
+                     beast::bind_front_handler(&Session::on_write, this->shared_from_this(),
+                                               keep_alive));
   }
 
   void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
-    response_.reset();
+    body_out_.clear();
+    if (body_out_.capacity() > kReadChunk) {
+      body_out_.shrink_to_fit();  // an idle keep-alive connection holds no large body
+    }
     if (ec) {
       core::log::debug("http_write_failed", {{"listener", listener_->name},
                                              {"remote", remote_},
@@ -434,7 +454,8 @@ private:
   WorkerLink link_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  std::optional<bhttp::response<bhttp::string_body>> response_;
+  std::string head_out_;  // the response being written: status line and header fields
+  std::string body_out_;
   std::shared_ptr<const PeerCertificate> peer_;
   std::string sni_;
   std::shared_ptr<Session> self_;

@@ -2,6 +2,7 @@
 // certificate view is computed once for the connection.
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "core/base64url.hpp"
 #include "http/session_impl.hpp"
 #include "tls/peer_cert.hpp"
 
@@ -11,7 +12,14 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 template <>
 std::shared_ptr<const PeerCertificate> Session<TlsStream>::tls_peer_certificate() {
-  return tls::peer_certificate(stream_.native_handle());
+  auto view = tls::peer_certificate(stream_.native_handle());
+  if (!view) {
+    return view;
+  }
+  // Once per connection rather than per proxied request (RFC 9440 Client-Cert).
+  auto with_base64 = std::make_shared<PeerCertificate>(*view);
+  with_base64->der_base64 = core::base64_encode(with_base64->der);
+  return with_base64;
 }
 
 template <>

@@ -40,7 +40,7 @@ struct ClientRecord {
 struct SigningKeyRecord {
   std::string kid;
   std::string alg;            // PS256, ES256, EdDSA
-  std::string private_pem;    // PKCS#8
+  std::string private_pem;    // PKCS#8 PEM, or sealed under the key-encryption key ("fgk1:...")
   std::int64_t created_at = 0;
   std::int64_t not_before = 0;     // first use for signing
   std::int64_t retire_after = 0;   // 0: current; else stays in JWKS until then
@@ -76,6 +76,11 @@ public:
   virtual ~KeyStore() = default;
   [[nodiscard]] virtual Result<std::vector<SigningKeyRecord>> list_signing_keys() = 0;
   [[nodiscard]] virtual Result<void> put_signing_key(const SigningKeyRecord& key) = 0;
+  // Rewrites a key's stored private material (encryption at rest of a key written in clear),
+  // only while the row still holds `expected`: a compare-and-swap, so two processes migrating
+  // at once cannot overwrite each other. False when the row is gone or holds something else.
+  [[nodiscard]] virtual Result<bool> replace_signing_key_material(
+      const std::string& kid, const std::string& expected, const std::string& replacement) = 0;
 };
 
 class TokenStore {
@@ -90,8 +95,24 @@ public:
   [[nodiscard]] virtual Result<std::size_t> purge_expired(std::int64_t before) = 0;
 };
 
-// One database behind all three (the SQLite file, later PostgreSQL).
-class Store : public ClientStore, public KeyStore, public TokenStore {};
+// One-time identifiers: a client assertion's jti (RFC 7523 §3 item 7), later DPoP proof jtis.
+// Remembered durably until they expire, so a replay is refused across a restart too. Keys are
+// opaque to the store; callers pass a namespaced hash (no secret or token in clear).
+class ReplayStore {
+public:
+  virtual ~ReplayStore() = default;
+  // True when `key` is seen for the first time (or its earlier entry expired before `now`): it
+  // is then remembered until `expires_at`, durably before this returns. False for a replay.
+  // Atomic: of concurrent calls with one key, exactly one gets true.
+  [[nodiscard]] virtual Result<bool> remember_once(const std::string& key,
+                                                   std::int64_t expires_at,
+                                                   std::int64_t now) = 0;
+  // Forgets entries that expired before `before`; returns how many.
+  [[nodiscard]] virtual Result<std::size_t> purge_replay(std::int64_t before) = 0;
+};
+
+// One database behind all of them (the SQLite file, later PostgreSQL).
+class Store : public ClientStore, public KeyStore, public TokenStore, public ReplayStore {};
 
 }  // namespace fapigate::store
 

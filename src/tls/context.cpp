@@ -57,6 +57,9 @@ bool apply_fapi_policy(SSL_CTX* ctx) {
   }
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
                                SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Idle keep-alive connections are the common case at a gateway: OpenSSL frees a
+  // connection's record buffers while they are empty instead of holding ~34 KiB each.
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   return true;
 }
 

@@ -10,6 +10,30 @@
 #include "crypto/x509.hpp"
 
 namespace fapigate::tls {
+namespace {
+
+// The SSL_CTX ex_data slot that marks a required_any context. Allocated once, thread-safely.
+int unverified_ok_index() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// Only the address matters: a non-null slot means "marked".
+const char kMarked = 1;
+
+bool accepts_unverified(const SSL* ssl) {
+  const int index = unverified_ok_index();
+  const SSL_CTX* ctx = SSL_get_SSL_CTX(ssl);
+  return index >= 0 && ctx != nullptr && SSL_CTX_get_ex_data(ctx, index) == &kMarked;
+}
+
+}  // namespace
+
+bool accept_unverified_peers(SSL_CTX* ctx) {
+  const int index = unverified_ok_index();
+  return ctx != nullptr && index >= 0 &&
+         SSL_CTX_set_ex_data(ctx, index, const_cast<char*>(&kMarked)) == 1;
+}
 
 std::shared_ptr<const http::PeerCertificate> peer_certificate(const SSL* ssl) {
   if (ssl == nullptr) {
@@ -19,9 +43,11 @@ std::shared_ptr<const http::PeerCertificate> peer_certificate(const SSL* ssl) {
   if (cert == nullptr) {
     return nullptr;
   }
-  // Optional mode lets an unverified certificate through the handshake; it must never reach
-  // the application as if it were trusted.
-  if (SSL_get_verify_result(ssl) != X509_V_OK) {
+  // Optional and required_any modes let an unverified certificate through the handshake; it
+  // must never reach the application as if it were trusted. Only a required_any listener (the
+  // AS, which matches it against a client's registered keys) sees it at all, marked unverified.
+  const bool chain_verified = SSL_get_verify_result(ssl) == X509_V_OK;
+  if (!chain_verified && !accepts_unverified(ssl)) {
     return nullptr;
   }
   const int len = i2d_X509(cert, nullptr);
@@ -51,6 +77,7 @@ std::shared_ptr<const http::PeerCertificate> peer_certificate(const SSL* ssl) {
   view->san_email = std::move(parsed->san_email);
   view->not_before = parsed->not_before;
   view->not_after = parsed->not_after;
+  view->chain_verified = chain_verified;
   return view;
 }
 

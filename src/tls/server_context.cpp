@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 
 #include "core/log.hpp"
+#include "tls/peer_cert.hpp"
 
 namespace fapigate::tls {
 
@@ -78,6 +79,16 @@ Result<Context> make_server_context(const config::Tls& tls, std::string* error_d
     SSL_CTX_set_verify_depth(c, 5);
     if (tls.client_cert == config::ClientCertMode::Required) {
       SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    } else if (tls.client_cert == config::ClientCertMode::RequiredAny) {
+      // RFC 8705 §2.2: a self-signed certificate cannot chain to the CA. One is still demanded,
+      // and the handshake still proves possession of its key; the chain result is recorded (not
+      // enforced) and peer_certificate() reports it as chain_verified.
+      SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                         &accept_any_verify);
+      if (!accept_unverified_peers(c)) {
+        return fail(TlsErrc::Internal, "cannot mark the context for required_any",
+                    tls.cert_file, error_detail);
+      }
     } else {
       SSL_CTX_set_verify(c, SSL_VERIFY_PEER, &accept_any_verify);
     }

@@ -6,6 +6,9 @@
 //             (peer_certificate() is null unless verification succeeded) and decides;
 //   Required  SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT: the handshake fails without a
 //             certificate that verifies against client_ca_file.
+//   RequiredAny  a certificate is demanded (the handshake fails without one), but one that does
+//             not verify is let through: peer_certificate() returns it with chain_verified=false
+//             (AS mTLS listener only, for self_signed_tls_client_auth, RFC 8705 §2.2).
 #pragma once
 
 #include <string>

@@ -32,16 +32,22 @@ TEST_F(Discovery, PublishesIssuerEndpointsAndMtlsAliases) {
   EXPECT_EQ(str(*aliases, "introspection_endpoint"), std::string(kMtlsBase) + "/introspect");
 }
 
-TEST_F(Discovery, AdvertisesCertificateBoundTokensAndOnlyTlsClientAuth) {
+TEST_F(Discovery, AdvertisesCertificateBoundTokensAndOnlyFapiClientAuth) {
   auto m = metadata();
   const auto* bound = m.if_contains("tls_client_certificate_bound_access_tokens");
   ASSERT_NE(bound, nullptr);
   ASSERT_TRUE(bound->is_bool());
   EXPECT_TRUE(bound->as_bool());
-  EXPECT_EQ(boost::json::serialize(m.at("token_endpoint_auth_methods_supported")),
-            R"(["tls_client_auth"])");
-  EXPECT_EQ(boost::json::serialize(m.at("introspection_endpoint_auth_methods_supported")),
-            R"(["tls_client_auth"])");
+  // FAPI 2.0 SP §5.3.2.1-6: exactly these, at every endpoint that authenticates clients.
+  for (const char* endpoint : {"token_endpoint", "introspection_endpoint"}) {
+    const std::string e = endpoint;
+    EXPECT_EQ(boost::json::serialize(m.at(e + "_auth_methods_supported")),
+              R"(["private_key_jwt","tls_client_auth","self_signed_tls_client_auth"])")
+        << e;
+    EXPECT_EQ(boost::json::serialize(m.at(e + "_auth_signing_alg_values_supported")),
+              R"(["PS256","ES256","EdDSA"])")
+        << e;
+  }
   EXPECT_EQ(boost::json::serialize(m.at("grant_types_supported")), R"(["client_credentials"])");
   EXPECT_EQ(boost::json::serialize(m.at("scopes_supported")), R"(["accounts","payments"])");
   EXPECT_EQ(boost::json::serialize(m.at("access_token_signing_alg_values_supported")),
@@ -51,7 +57,7 @@ TEST_F(Discovery, AdvertisesCertificateBoundTokensAndOnlyTlsClientAuth) {
 TEST_F(Discovery, AdvertisesNothingItDoesNotImplement) {
   auto m = metadata();
   for (const char* absent : {"authorization_endpoint", "pushed_authorization_request_endpoint",
-                             "registration_endpoint", "revocation_endpoint", "userinfo_endpoint",
+                             "registration_endpoint", "userinfo_endpoint",
                              "dpop_signing_alg_values_supported"}) {
     EXPECT_EQ(m.if_contains(absent), nullptr) << absent;
   }

@@ -305,7 +305,7 @@ TEST(ConfigErrors, BadEnumValueListsTheAllowedOnes) {
   LoadResult r = load("gateway:\n  listener: {tls: {client_cert: sometimes}}\n"
                       "  routes: [{sender_constraint: dpop}]\nlog: {level: verbose}\n");
   EXPECT_ERROR(r, "fapigate.yaml: gateway.listener.tls.client_cert: invalid value 'sometimes'; "
-                  "must be one of: none, optional, required");
+                  "must be one of: none, optional, required, required_any");
   EXPECT_ERROR(r, "fapigate.yaml: gateway.routes[0].sender_constraint: invalid value 'dpop'; "
                   "must be one of: mtls, none");
   EXPECT_ERROR(r, "fapigate.yaml: log.level: invalid value 'verbose'; must be one of: debug, "

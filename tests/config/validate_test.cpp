@@ -323,3 +323,142 @@ TEST(ConfigValidate, RealmIsSafeInAQuotedString) {
   EXPECT_ONLY(c, "demo: gateway.realm: must be a non-empty string without '\"', '\\' or line "
                  "breaks");
 }
+
+// --- Client authentication: required_any and the assertion audience --------------------------
+
+namespace {
+
+const std::string kJwks = std::string(FAPIGATE_TEST_DATA_DIR) + "/config/keys/tpp.jwks.json";
+
+Config with_self_signed_client() {
+  Config c = demo();
+  ClientRegistration self;
+  self.client_id = "self-signed";
+  self.token_endpoint_auth_method = "self_signed_tls_client_auth";
+  self.jwks_file = kJwks;
+  self.scopes = {"accounts"};
+  c.authorization_server.clients.push_back(self);
+  return c;
+}
+
+}  // namespace
+
+TEST(ConfigValidate, SelfSignedClientsNeedRequiredAnyOnTheMtlsListener) {
+  Config c = with_self_signed_client();
+  EXPECT_ONLY(c, "demo: authorization_server.mtls.tls.client_cert: must be 'required_any' for "
+                 "self_signed_tls_client_auth clients (authorization_server.clients[1])");
+  c.authorization_server.mtls.tls->client_cert = ClientCertMode::Optional;
+  EXPECT_ONLY(c, "demo: authorization_server.mtls.tls.client_cert: must be 'required_any' for "
+                 "self_signed_tls_client_auth clients (authorization_server.clients[1])");
+  c.authorization_server.mtls.tls->client_cert = ClientCertMode::RequiredAny;
+  EXPECT_TRUE(validate(c).empty()) << all(validate(c));
+}
+
+TEST(ConfigValidate, RequiredAnyNeedsAClientCa) {
+  Config c = with_self_signed_client();
+  c.authorization_server.mtls.tls->client_cert = ClientCertMode::RequiredAny;
+  c.authorization_server.mtls.tls->client_ca_file.clear();
+  EXPECT_ONLY(c, "demo: authorization_server.mtls.tls.client_ca_file: required when client_cert "
+                 "is 'required_any'");
+}
+
+TEST(ConfigValidate, GatewayRefusesRequiredAny) {
+  Config c = demo();
+  c.gateway.listener.tls->client_cert = ClientCertMode::RequiredAny;
+  EXPECT_ONLY(c, "demo: gateway.listener.tls.client_cert: 'required_any' is only for the "
+                 "authorization server's mtls listener; use 'required'");
+}
+
+TEST(ConfigLoadClientAuth, RequiredAnyAndAssertionAudienceAreRead) {
+  const std::string yaml = R"(
+authorization_server:
+  mtls: {tls: {client_cert: required_any}}
+  client_assertion_audience: issuer_or_endpoint
+)";
+  LoadResult r = load_string(yaml, "fapigate.yaml", std::string(FAPIGATE_TEST_DATA_DIR) + "/config");
+  ASSERT_TRUE(r.config.authorization_server.mtls.tls);
+  EXPECT_EQ(r.config.authorization_server.mtls.tls->client_cert, ClientCertMode::RequiredAny);
+  EXPECT_EQ(r.config.authorization_server.client_assertion_audience,
+            ClientAssertionAudience::IssuerOrEndpoint);
+}
+
+TEST(ConfigLoadClientAuth, AssertionAudienceDefaultsToIssuerAndRefusesOtherValues) {
+  LoadResult ok = load_string("authorization_server: {}\n", "fapigate.yaml");
+  EXPECT_EQ(ok.config.authorization_server.client_assertion_audience,
+            ClientAssertionAudience::Issuer);
+  LoadResult r = load_string("authorization_server: {client_assertion_audience: any}\n",
+                             "fapigate.yaml");
+  EXPECT_NE(std::find(r.errors.begin(), r.errors.end(),
+                      "fapigate.yaml: authorization_server.client_assertion_audience: invalid "
+                      "value 'any'; must be one of: issuer, issuer_or_endpoint"),
+            r.errors.end())
+      << all(r.errors);
+}
+
+// ---- signing keys: rotation timing and the key-encryption key file ----------------------------
+
+TEST(ConfigValidateKeys, DefaultsAreValid) {
+  Config c = demo();
+  EXPECT_EQ(c.authorization_server.key_publish_ahead, 300);
+  EXPECT_EQ(c.authorization_server.key_refresh_interval, 30);
+  EXPECT_TRUE(c.authorization_server.key_encryption_key_file.empty());
+  EXPECT_TRUE(validate(c).empty());
+}
+
+TEST(ConfigValidateKeys, PublishAheadMustCoverTheRefreshInterval) {
+  Config c = demo();
+  c.authorization_server.key_publish_ahead = 10;
+  c.authorization_server.key_refresh_interval = 11;
+  EXPECT_ONLY(c, "demo: authorization_server.key_publish_ahead: must be at least "
+                 "key_refresh_interval (11 seconds)");
+}
+
+TEST(ConfigValidateKeys, RefreshIntervalIsBounded) {
+  Config c = demo();
+  c.authorization_server.key_refresh_interval = 0;
+  EXPECT_ONLY(c, "demo: authorization_server.key_refresh_interval: must be between 1 and 3600 "
+                 "seconds");
+  c.authorization_server.key_refresh_interval = 3601;
+  c.authorization_server.key_publish_ahead = 4000;
+  EXPECT_ONLY(c, "demo: authorization_server.key_refresh_interval: must be between 1 and 3600 "
+                 "seconds");
+}
+
+TEST(ConfigValidateKeys, PublishAheadIsBounded) {
+  Config c = demo();
+  c.authorization_server.key_publish_ahead = 8 * 86'400;
+  EXPECT_ONLY(c, "demo: authorization_server.key_publish_ahead: must be between 0 and 604800 "
+                 "seconds");
+}
+
+TEST(ConfigValidateKeys, MissingKekFileIsNamed) {
+  Config c = demo();
+  c.authorization_server.key_encryption_key_file = "/nonexistent/fapigate-kek";
+  EXPECT_ONLY(c, "demo: authorization_server.key_encryption_key_file: cannot read "
+                 "'/nonexistent/fapigate-kek': No such file or directory");
+}
+
+TEST(ConfigLoadKeys, KeysAreReadAndTheKekPathIsResolved) {
+  const std::string yaml = R"(
+authorization_server:
+  key_encryption_key_file: secrets/kek
+  key_publish_ahead: 120
+  key_refresh_interval: 5
+)";
+  LoadResult r = load_string(yaml, "fapigate.yaml", "/etc/fapigate");
+  const auto& as = r.config.authorization_server;
+  EXPECT_EQ(as.key_encryption_key_file, "/etc/fapigate/secrets/kek");
+  EXPECT_EQ(as.key_publish_ahead, 120);
+  EXPECT_EQ(as.key_refresh_interval, 5);
+  LoadResult bad = load_string("authorization_server: {key_publish_ahead: soon}\n", "f.yaml");
+  EXPECT_FALSE(bad.errors.empty());
+}
+
+TEST(ConfigLoadKeys, TheFullExampleCarriesTheKeySettings) {
+  LoadResult r = load_file(std::string(FAPIGATE_TEST_DATA_DIR) + "/config/full.yaml");
+  const auto& as = r.config.authorization_server;
+  EXPECT_EQ(as.key_encryption_key_file,
+            std::string(FAPIGATE_TEST_DATA_DIR) + "/config/keys/test-kek.b64");
+  EXPECT_EQ(as.key_publish_ahead, 600);
+  EXPECT_EQ(as.key_refresh_interval, 15);
+}

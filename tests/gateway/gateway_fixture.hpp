@@ -72,6 +72,7 @@ inline std::shared_ptr<const http::PeerCertificate> peer_of(const crypto::Issued
   p->san_dns = cert->san_dns;
   p->not_before = cert->not_before;
   p->not_after = cert->not_after;
+  p->chain_verified = true;  // as the TLS layer reports a CA-issued certificate
   return p;
 }
 

@@ -146,6 +146,7 @@ VerifiedToken bound(std::string x5t) {
 http::PeerCertificate cert_with(std::string x5t) {
   http::PeerCertificate c;
   c.x5t_s256 = std::move(x5t);
+  c.chain_verified = true;
   return c;
 }
 
@@ -247,6 +248,7 @@ TEST(UpstreamProxy, IdentityHeadersAreReplacedByTheGatewaysOwn) {
   r.headers.add("Authorization", "Bearer tok");
   auto pc = std::make_shared<http::PeerCertificate>();
   pc->der = std::string("\x30\x82\x01\x0a\xff\x00", 6);
+  pc->chain_verified = true;
   r.peer_certificate = pc;
 
   auto u = make_upstream_request(r, "http://up:1", "gw-id");

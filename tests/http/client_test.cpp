@@ -7,6 +7,7 @@
 #include <future>
 #include <thread>
 
+#include "core/base64url.hpp"
 #include "crypto/x509.hpp"
 #include "http/client.hpp"
 #include "http/test_support.hpp"
@@ -227,6 +228,26 @@ TEST(HttpClientTls, MutualTlsHandlerSeesThumbprintAndSubject) {
   auto by_ip = send(**client, get(url(srv.port, "/whoami", true, "127.0.0.1")));
   ASSERT_TRUE(by_ip.has_value()) << by_ip.error().message();
   EXPECT_NE(by_ip->body.find("|sni=|"), std::string::npos);
+}
+
+// The session encodes the DER once per connection for the RFC 9440 Client-Cert the gateway sends
+// upstream (PeerCertificate::der_base64).
+TEST(HttpClientTls, PeerCertificateCarriesItsBase64) {
+  const auto& pki = TestPki::get();
+  auto srv = TestServer::start(handler([](Request r, Responder respond) {
+                                 const auto& c = r.peer_certificate;
+                                 const bool ok = c && !c->der_base64.empty() &&
+                                                 c->der_base64 == core::base64_encode(c->der);
+                                 respond(Response::text(200, ok ? "ok" : "bad"));
+                               }),
+                               {}, tls_config(config::ClientCertMode::Required));
+  ClientOptions options;
+  options.ca_file = pki.ca_file;
+  options.client_cert_file = pki.client_cert;
+  options.client_key_file = pki.client_key;
+  auto res = send_sync(options, get(url(srv.port, "/b64", true, "localhost")));
+  ASSERT_TRUE(res.has_value()) << res.error().message();
+  EXPECT_EQ(res->body, "ok");
 }
 
 TEST(HttpClientTls, RequiredModeWithoutCertificateFails) {

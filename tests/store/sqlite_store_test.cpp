@@ -263,6 +263,35 @@ TEST_F(SqliteStoreTest, SigningKeyRotationUpdatesTheWindowButNotTheKey) {
   EXPECT_EQ((*keys)[0].private_pem, "pem-1");
 }
 
+TEST_F(SqliteStoreTest, SigningKeyMaterialIsReplacedOnlyFromTheExpectedValue) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->put_signing_key({"kid-1", "PS256", "pem-1", 100, 100, 0}));
+  // Compare-and-swap: a stale expected value changes nothing.
+  auto stale = s->replace_signing_key_material("kid-1", "pem-0", "sealed-x");
+  ASSERT_TRUE(stale);
+  EXPECT_FALSE(*stale);
+  auto missing = s->replace_signing_key_material("kid-2", "pem-1", "sealed-x");
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(*missing);
+  auto keys = s->list_signing_keys();
+  ASSERT_TRUE(keys && keys->size() == 1u);
+  EXPECT_EQ((*keys)[0].private_pem, "pem-1");
+
+  auto ok = s->replace_signing_key_material("kid-1", "pem-1", "fgk1:sealed");
+  ASSERT_TRUE(ok);
+  EXPECT_TRUE(*ok);
+  keys = s->list_signing_keys();
+  ASSERT_TRUE(keys && keys->size() == 1u);
+  EXPECT_EQ((*keys)[0].private_pem, "fgk1:sealed");
+  EXPECT_EQ((*keys)[0].not_before, 100) << "only the material changes";
+  // The window can still be moved with the new material.
+  ASSERT_TRUE(s->put_signing_key({"kid-1", "PS256", "fgk1:sealed", 100, 100, 900}));
+  keys = s->list_signing_keys();
+  ASSERT_TRUE(keys && keys->size() == 1u);
+  EXPECT_EQ((*keys)[0].retire_after, 900);
+}
+
 // --- Tokens ----------------------------------------------------------------------------------
 
 TEST_F(SqliteStoreTest, TokenPutFindRevoke) {
@@ -415,7 +444,7 @@ TEST_F(SqliteStoreTest, DatabaseIsInWalModeWithSchemaVersion) {
   EXPECT_EQ(header.substr(0, 16), std::string("SQLite format 3\0", 16));
   EXPECT_EQ(header[18], 2);
   EXPECT_EQ(header[19], 2);
-  EXPECT_EQ(header[63], 1);
+  EXPECT_EQ(header[63], 2);  // 2: replay_cache (client assertion jti)
 }
 
 TEST_F(SqliteStoreTest, UnwritablePathIsUnavailable) {

@@ -225,6 +225,66 @@ TEST(TlsMutual, NoneModeRequestsNoCertificate) {
   EXPECT_EQ(peer_certificate(h.server.get()), nullptr);
 }
 
+// required_any (RFC 8705 §2.2, self_signed_tls_client_auth): a certificate is demanded, one
+// that does not chain is exposed but marked; one that chains is marked verified.
+TEST(TlsMutual, RequiredAnyWithoutCertificateFails) {
+  auto server = server_ctx(config::ClientCertMode::RequiredAny);
+  auto client = raw_client();
+  auto h = handshake(server.native_handle(), client.get());
+  EXPECT_FALSE(h.ok);
+  EXPECT_EQ(peer_certificate(h.server.get()), nullptr);
+}
+
+TEST(TlsMutual, RequiredAnyExposesAnUntrustedCertificateAsUnverified) {
+  const auto& pki = TestPki::get();
+  auto server = server_ctx(config::ClientCertMode::RequiredAny);
+  auto client = raw_client(pki.other_client_cert, pki.other_client_key);
+  auto h = handshake(server.native_handle(), client.get());
+  ASSERT_TRUE(h.ok);
+  auto peer = peer_certificate(h.server.get());
+  ASSERT_NE(peer, nullptr);
+  EXPECT_FALSE(peer->chain_verified);
+  EXPECT_NE(peer->issuer_dn.find("CN=unrelated CA"), std::string::npos) << peer->issuer_dn;
+}
+
+TEST(TlsMutual, RequiredAnyMarksATrustedCertificateVerified) {
+  const auto& pki = TestPki::get();
+  auto server = server_ctx(config::ClientCertMode::RequiredAny);
+  auto client = raw_client(pki.client_cert, pki.client_key);
+  auto h = handshake(server.native_handle(), client.get());
+  ASSERT_TRUE(h.ok);
+  auto peer = peer_certificate(h.server.get());
+  ASSERT_NE(peer, nullptr);
+  EXPECT_TRUE(peer->chain_verified);
+  EXPECT_EQ(peer->der, pki.client_der);
+}
+
+TEST(TlsMutual, VerifiedModesMarkTheCertificateVerifiedAndNeverExposeOthers) {
+  const auto& pki = TestPki::get();
+  for (auto mode : {config::ClientCertMode::Required, config::ClientCertMode::Optional}) {
+    auto server = server_ctx(mode);
+    auto good = raw_client(pki.client_cert, pki.client_key);
+    auto h = handshake(server.native_handle(), good.get());
+    ASSERT_TRUE(h.ok);
+    auto peer = peer_certificate(h.server.get());
+    ASSERT_NE(peer, nullptr);
+    EXPECT_TRUE(peer->chain_verified);
+  }
+  // The required_any marking belongs to its own context only.
+  auto any = server_ctx(config::ClientCertMode::RequiredAny);
+  auto optional = server_ctx(config::ClientCertMode::Optional);
+  auto untrusted = raw_client(pki.other_client_cert, pki.other_client_key);
+  auto h = handshake(optional.native_handle(), untrusted.get());
+  ASSERT_TRUE(h.ok);
+  EXPECT_EQ(peer_certificate(h.server.get()), nullptr);
+}
+
+TEST(TlsServerContext, RequiredAnyNeedsACaFile) {
+  auto cfg = server_config(config::ClientCertMode::RequiredAny);
+  cfg.client_ca_file.clear();
+  EXPECT_FALSE(make_server_context(cfg).has_value());
+}
+
 // FAPI 1.0 Part 2 §8.5: TLS 1.2 only with the four listed suites.
 TEST(TlsPolicy, Tls12WithFapiSuitesSucceeds) {
   auto server = server_ctx(config::ClientCertMode::None);

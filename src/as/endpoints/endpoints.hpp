@@ -12,6 +12,7 @@ http::Response discovery_endpoint(const AsContext& ctx);
 http::Response jwks_endpoint(const AsContext& ctx);
 http::Response token_endpoint(const AsContext& ctx, const http::Request& request);
 http::Response introspection_endpoint(const AsContext& ctx, const http::Request& request);
+http::Response revocation_endpoint(const AsContext& ctx, const http::Request& request);
 
 // Shared by the POST endpoints: form body of the right media type, bounded, no repeats.
 [[nodiscard]] OAuthResult<Form> read_form(const http::Request& request);

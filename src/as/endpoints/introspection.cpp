@@ -1,4 +1,13 @@
-// RFC 7662 token introspection, for resource servers and the gateway's phantom-token path.
+// RFC 7662 token introspection, for resource servers and the gateway's phantom-token path, with
+// the RFC 9701 signed-JWT answer on request. Accepts both access-token formats: JWTs (our own
+// signature checked first) and opaque reference tokens (looked up by their SHA-256 alone).
+//
+// Who may see what (docs/CONFIG.md, "Who may introspect what"): the details of a token go to the
+// client it was issued to, and to the clients a resource server in its aud is configured to
+// introspect with. Everyone else gets {"active":false}, the same answer as for an unknown token,
+// so a partner cannot learn whether another partner's token exists (fapi-requirements N-102).
+#include <algorithm>
+
 #include <boost/json/serialize.hpp>
 
 #include "as/checks/client_auth.hpp"
@@ -11,51 +20,75 @@
 namespace fapigate::as {
 namespace {
 
-http::Response json_no_store(std::string body) {
-  auto r = http::Response::json(200, std::move(body));
-  r.headers.add("Cache-Control", "no-store");
-  return r;
+// RFC 9701 §4, §9.2: the media type a resource server sends in Accept to get a JWT answer.
+constexpr std::string_view kIntrospectionJwtType = "application/token-introspection+jwt";
+// The JWS "typ" of that answer (RFC 9701 §5), the media type without "application/".
+constexpr std::string_view kIntrospectionJwtTyp = "token-introspection+jwt";
+// Opaque tokens we issue are 43 base64url characters; anything longer or with other characters
+// was not issued here and is not worth a store lookup.
+constexpr std::size_t kMaxOpaqueTokenBytes = 256;
+
+bool is_base64url(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_';
+  });
 }
 
-// RFC 7662 §2.2: an unknown, expired, revoked or foreign token is simply inactive.
-http::Response inactive() { return json_no_store(R"({"active":false})"); }
+// A quality value of zero means "not acceptable" (RFC 9110 §12.4.2): "0", "0.", "0.0"...
+bool is_zero_qvalue(std::string_view q) {
+  return !q.empty() && q.front() == '0' &&
+         std::all_of(q.begin(), q.end(), [](char c) { return c == '0' || c == '.'; });
+}
 
-}  // namespace
+// True when an Accept field lists application/token-introspection+jwt with a non-zero q
+// (RFC 9110 §12.5.1). Every Accept field counts; anything else keeps the RFC 7662 JSON answer.
+bool wants_jwt(const http::Request& request) {
+  for (const auto& field : request.headers) {
+    if (!core::iequals(field.name, "Accept")) {
+      continue;
+    }
+    for (auto range : core::split(field.value, ',')) {
+      auto parts = core::split(range, ';');
+      if (!core::iequals(core::trim(parts.front()), kIntrospectionJwtType)) {
+        continue;
+      }
+      bool refused = false;
+      for (std::size_t i = 1; i < parts.size(); ++i) {
+        auto param = core::trim(parts[i]);
+        if (param.size() >= 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
+          refused = is_zero_qvalue(core::trim(param.substr(2)));
+        }
+      }
+      if (!refused) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
 
-http::Response introspection_endpoint(const AsContext& ctx, const http::Request& request) {
-  auto form = read_form(request);
-  if (!form) {
-    return to_response(form.error());
-  }
-  // RFC 7662 §2.1: the caller must be authorized, to stop token scanning.
-  auto client = authenticate_client(request, *form, *ctx.store);
-  if (!client) {
-    core::log::warn("introspection_refused", {{"detail", client.error().detail}});
-    return to_response(client.error());
-  }
-  auto token = form->find("token");
-  if (token == form->end() || token->second.empty()) {
-    return to_response(oauth_error(OAuthErrc::InvalidRequest, "token is required"));
-  }
+bool contains(const std::vector<std::string>& values, std::string_view wanted) {
+  return std::find(values.begin(), values.end(), wanted) != values.end();
+}
 
-  // Our own signature first: a forged JWT never reaches the store lookup.
-  // Every allowed alg: tokens signed before a signing_alg change stay valid while their key is
-  // published; the verifier set binds each kid to its key type.
-  auto jws = jose::verify_compact(token->second, jose::kAllAlgs, ctx.keys->verifiers());
-  if (!jws) {
-    return inactive();
+// RFC 7662 §4: the AS decides which tokens a protected resource may learn about.
+bool may_introspect(const AsContext& ctx, const store::ClientRecord& caller,
+                    const store::TokenRecord& rec) {
+  if (rec.client_id == caller.client_id) {
+    return true;
   }
-  auto record = ctx.store->find_token(crypto::sha256_b64url(token->second));
-  if (!record) {
-    core::log::error("introspection_store_failed", {{"error", record.error().message()}});
-    return to_response(oauth_error(OAuthErrc::ServerError, "introspection failed"));
+  const auto audiences = core::split_scopes(rec.audience);
+  for (const auto& rs : ctx.settings.resources) {
+    if (contains(rs.introspection_clients, caller.client_id) && contains(audiences, rs.audience)) {
+      return true;
+    }
   }
-  const std::int64_t now = ctx.clock->now();
-  if (!*record || (*record)->revoked || (*record)->expires_at <= now ||
-      (*record)->kind != "access_token") {
-    return inactive();
-  }
-  const store::TokenRecord& rec = **record;
+  return false;
+}
+
+// The RFC 7662 §2.2 object of an active access token.
+boost::json::object describe(const AsContext& ctx, const store::TokenRecord& rec) {
   boost::json::object out;
   out["active"] = true;
   out["iss"] = ctx.settings.issuer;
@@ -82,8 +115,101 @@ http::Response introspection_endpoint(const AsContext& ctx, const http::Request&
     // RFC 8705 §3.2: the binding is part of the introspection answer.
     out["cnf"] = boost::json::object{{"x5t#S256", rec.cnf_x5t_s256}};
   }
-  core::log::info("token_introspected", {{"client_id", client->client_id}, {"jti", rec.jti}});
-  return json_no_store(boost::json::serialize(out));
+  return out;
+}
+
+// The answer in the form the caller asked for. `answer` is the RFC 7662 object; RFC 7662 §2.2:
+// an inactive answer is {"active":false} and nothing else, in either form.
+http::Response answer(const AsContext& ctx, const store::ClientRecord& caller, bool as_jwt,
+                      const boost::json::object& introspection) {
+  if (!as_jwt) {
+    auto r = http::Response::json(200, boost::json::serialize(introspection));
+    r.headers.add("Cache-Control", "no-store");
+    return r;
+  }
+  // RFC 9701 §5: iss, aud (the resource server receiving it), iat and token_introspection. No
+  // top-level sub or exp: this is a statement about a token, never usable as one (§8.1), and
+  // the typ keeps it apart from the AS's other JWTs (RFC 8725 §3.11).
+  boost::json::object claims;
+  claims["iss"] = ctx.settings.issuer;
+  claims["aud"] = caller.client_id;
+  claims["iat"] = ctx.clock->now();
+  claims["token_introspection"] = introspection;
+  // One view for both: the kid in the header must name the key that signs (a rotation may
+  // switch keys between two separate calls).
+  const auto signing = ctx.keys->view();
+  auto jws = jose::sign_compact(boost::json::serialize(claims), *signing->signer, signing->kid,
+                                kIntrospectionJwtTyp);
+  if (!jws) {
+    core::log::error("introspection_signing_failed", {{"error", jws.error().message()}});
+    return to_response(oauth_error(OAuthErrc::ServerError, "introspection failed"));
+  }
+  auto r = http::Response::text(200, std::move(*jws));
+  r.headers.set("Content-Type", std::string(kIntrospectionJwtType));
+  r.headers.add("Cache-Control", "no-store");
+  return r;
+}
+
+// The store record of a token string, or nullopt when it is none of ours. A JWT must carry our
+// signature before the store is asked (a forged JWT never reaches the lookup); an opaque token
+// is only ever known by its hash.
+Result<std::optional<store::TokenRecord>> find_issued(const AsContext& ctx,
+                                                      const std::string& token) {
+  if (token.find('.') != std::string::npos) {
+    // Every allowed alg: tokens signed before a signing_alg change stay valid while their key
+    // is published; the verifier set binds each kid to its key type.
+    if (!jose::verify_compact(token, jose::kAllAlgs, ctx.keys->verifiers())) {
+      return std::optional<store::TokenRecord>();
+    }
+  } else if (token.size() > kMaxOpaqueTokenBytes || !is_base64url(token)) {
+    return std::optional<store::TokenRecord>();
+  }
+  return ctx.store->find_token(crypto::sha256_b64url(token));
+}
+
+}  // namespace
+
+http::Response introspection_endpoint(const AsContext& ctx, const http::Request& request) {
+  auto form = read_form(request);
+  if (!form) {
+    return to_response(form.error());
+  }
+  // RFC 7662 §2.1: the caller must be authorized, to stop token scanning.
+  auto client = authenticate_client(ctx, request, *form);
+  if (!client) {
+    core::log::warn("introspection_refused", {{"detail", client.error().detail}});
+    return to_response(client.error());
+  }
+  auto token = form->find("token");
+  if (token == form->end() || token->second.empty()) {
+    return to_response(oauth_error(OAuthErrc::InvalidRequest, "token is required"));
+  }
+  // token_type_hint (RFC 7662 §2.1) is optional and changes nothing: only access tokens are
+  // introspected here, and the lookup is by hash whatever the hint says.
+  const bool as_jwt = wants_jwt(request);
+  static const boost::json::object kInactive{{"active", false}};
+
+  auto record = find_issued(ctx, token->second);
+  if (!record) {
+    core::log::error("introspection_store_failed", {{"error", record.error().message()}});
+    return to_response(oauth_error(OAuthErrc::ServerError, "introspection failed"));
+  }
+  const std::int64_t now = ctx.clock->now();
+  // RFC 7662 §2.2: an unknown, expired or revoked token is simply inactive.
+  if (!*record || (*record)->revoked || (*record)->expires_at <= now ||
+      (*record)->kind != "access_token") {
+    return answer(ctx, *client, as_jwt, kInactive);
+  }
+  const store::TokenRecord& rec = **record;
+  if (!may_introspect(ctx, *client, rec)) {
+    core::log::warn("introspection_not_permitted",
+                    {{"client_id", client->client_id}, {"jti", rec.jti}});
+    return answer(ctx, *client, as_jwt, kInactive);
+  }
+  core::log::info("token_introspected", {{"client_id", client->client_id},
+                                         {"jti", rec.jti},
+                                         {"format", as_jwt ? "jwt" : "json"}});
+  return answer(ctx, *client, as_jwt, describe(ctx, rec));
 }
 
 }  // namespace fapigate::as

@@ -22,7 +22,7 @@ http::Response token_endpoint(const AsContext& ctx, const http::Request& request
   if (!form) {
     return refuse(form.error(), nullptr);
   }
-  auto client = authenticate_client(request, *form, *ctx.store);
+  auto client = authenticate_client(ctx, request, *form);
   if (!client) {
     return refuse(client.error(), nullptr);
   }

@@ -22,7 +22,7 @@ namespace {
 
 namespace log = core::log;
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Each entry migrates from version i to i + 1 and runs inside one transaction.
 constexpr std::string_view kMigrations[] = {
@@ -69,6 +69,14 @@ CREATE INDEX tokens_grant_id ON tokens (grant_id);
 CREATE INDEX tokens_expires_at ON tokens (expires_at);
 CREATE INDEX tokens_client_id ON tokens (client_id);
 )sql",
+    // 1 -> 2: one-time identifiers (client assertion jti), kept until they expire.
+    R"sql(
+CREATE TABLE replay_cache (
+  key        TEXT PRIMARY KEY NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX replay_cache_expires_at ON replay_cache (expires_at);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -112,6 +120,8 @@ ON CONFLICT (kid) DO UPDATE SET
   not_before = excluded.not_before,
   retire_after = excluded.retire_after
 WHERE signing_keys.alg = excluded.alg AND signing_keys.private_pem = excluded.private_pem)sql";
+constexpr const char* kReplaceKeyMaterial =
+    "UPDATE signing_keys SET private_pem = ?3 WHERE kid = ?1 AND private_pem = ?2";
 
 constexpr const char* kTokenColumns =
     "token_hash, kind, jti, client_id, subject, scope, audience, cnf_x5t_s256, issued_at, "
@@ -124,6 +134,17 @@ constexpr const char* kRevokeToken = "UPDATE tokens SET revoked = 1 WHERE token_
 constexpr const char* kRevokeGrant =
     "UPDATE tokens SET revoked = 1 WHERE grant_id = ?1 AND revoked = 0";
 constexpr const char* kPurgeExpired = "DELETE FROM tokens WHERE expires_at < ?1";
+
+// One statement, so first-seen is decided atomically: a new key inserts; an existing key is
+// only taken over when its entry had already expired (not yet purged). changes() tells which.
+constexpr const char* kRememberOnce = R"sql(
+INSERT INTO replay_cache (key, expires_at) VALUES (?1, ?2)
+ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
+WHERE replay_cache.expires_at < ?3)sql";
+constexpr const char* kPurgeReplay = "DELETE FROM replay_cache WHERE expires_at < ?1";
+// remember_once purges expired entries itself every this many calls, so the table stays
+// bounded by the entries still live even if no one calls purge_replay.
+constexpr unsigned kReplayPurgeEvery = 256;
 
 StoreErrc map_rc(int rc) {
   switch (rc & 0xff) {
@@ -371,6 +392,29 @@ public:
     });
   }
 
+  Result<bool> replace_signing_key_material(const std::string& kid, const std::string& expected,
+                                            const std::string& replacement) override {
+    return guarded<bool>("replace_signing_key_material", [&]() -> Result<bool> {
+      // Result<bool> does not take an error_code implicitly (error_code converts to bool).
+      auto err = [](ErrorCode ec) { return Result<bool>(boost::system::in_place_error, ec); };
+      auto s = prepare(kReplaceKeyMaterial);
+      if (!s) {
+        return err(s.error());
+      }
+      StmtUse use(*s);
+      int rc = bind_text(*s, 1, kid);
+      if (rc == SQLITE_OK) rc = bind_text(*s, 2, expected);
+      if (rc == SQLITE_OK) rc = bind_text(*s, 3, replacement);
+      if (rc != SQLITE_OK) {
+        return err(fail(rc, "replace_signing_key_material"));
+      }
+      if (auto r = step_done(*s, "replace_signing_key_material"); !r) {
+        return err(r.error());
+      }
+      return sqlite3_changes(db_) == 1;
+    });
+  }
+
   // --- TokenStore ---------------------------------------------------------------------------
 
   Result<void> put_token(const TokenRecord& t) override {
@@ -468,7 +512,58 @@ public:
     });
   }
 
+  // --- ReplayStore --------------------------------------------------------------------------
+
+  Result<bool> remember_once(const std::string& key, std::int64_t expires_at,
+                             std::int64_t now) override {
+    return guarded<bool>("remember_once", [&]() -> Result<bool> {
+      // Result<bool> does not take an error_code implicitly (error_code converts to bool).
+      auto err = [](ErrorCode ec) { return Result<bool>(boost::system::in_place_error, ec); };
+      if (++replay_calls_ % kReplayPurgeEvery == 0) {
+        if (auto r = purge_replay_locked(now); !r) {
+          return err(r.error());
+        }
+      }
+      auto s = prepare(kRememberOnce);
+      if (!s) {
+        return err(s.error());
+      }
+      StmtUse use(*s);
+      int rc = bind_text(*s, 1, key);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 2, expires_at);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 3, now);
+      if (rc != SQLITE_OK) {
+        return err(fail(rc, "remember_once"));
+      }
+      // Autocommit with synchronous=FULL: remembered durably before the caller accepts.
+      if (auto r = step_done(*s, "remember_once"); !r) {
+        return err(r.error());
+      }
+      return sqlite3_changes(db_) == 1;
+    });
+  }
+
+  Result<std::size_t> purge_replay(std::int64_t before) override {
+    return guarded<std::size_t>("purge_replay",
+                                [&]() -> Result<std::size_t> { return purge_replay_locked(before); });
+  }
+
 private:
+  Result<std::size_t> purge_replay_locked(std::int64_t before) {
+    auto s = prepare(kPurgeReplay);
+    if (!s) {
+      return s.error();
+    }
+    StmtUse use(*s);
+    if (int rc = sqlite3_bind_int64(*s, 1, before); rc != SQLITE_OK) {
+      return fail(rc, "purge_replay");
+    }
+    if (auto r = step_done(*s, "purge_replay"); !r) {
+      return r.error();
+    }
+    return static_cast<std::size_t>(sqlite3_changes64(db_));
+  }
+
   // Runs one operation under the connection mutex; an exception (bad_alloc, a failed lock) is
   // turned into Internal so that nothing escapes the interface.
   template <class T, class Fn>
@@ -478,7 +573,7 @@ private:
       return fn();
     } catch (const std::exception& e) {
       log::error("store.exception", {{"op", op}, {"what", e.what()}});
-      return make_error_code(StoreErrc::Internal);
+      return Result<T>(boost::system::in_place_error, make_error_code(StoreErrc::Internal));
     }
   }
 
@@ -556,6 +651,7 @@ private:
   sqlite3* db_;
   std::string path_;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;
+  unsigned replay_calls_ = 0;  // under mu_
 };
 
 // --- Opening ----------------------------------------------------------------------------------
