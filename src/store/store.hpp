@@ -111,6 +111,44 @@ public:
   [[nodiscard]] virtual Result<std::size_t> purge_replay(std::int64_t before) = 0;
 };
 
+// An authorization code (RFC 6749 §4.1.2), stored by the SHA-256 of the code, never in clear.
+// Written by the authorization endpoint once the user has consented; redeemed once at the token
+// endpoint, which needs everything here to check the redemption and to issue the tokens.
+struct AuthorizationCodeRecord {
+  std::string code_hash;        // base64url(SHA-256(code)); the primary key
+  std::string client_id;
+  std::string subject;          // the user who authenticated
+  std::string scope;            // space-joined, as consented
+  std::string redirect_uri;     // the exact value of the authorization request
+  std::string code_challenge;   // PKCE S256 challenge (RFC 7636 §4.2); the only method allowed
+  std::string nonce;            // OIDC nonce, may be empty
+  std::string acr;              // the authentication context achieved, may be empty
+  std::int64_t auth_time = 0;   // when the user authenticated (OIDC Core §2)
+  std::string cnf_x5t_s256;     // certificate the client presented with the request (PAR over
+                                // mTLS); empty when the request came through the browser only
+  std::string claims_json;      // OIDC claims request (Core §5.5), may be empty
+  std::string resource;         // requested audience (RFC 8707), may be empty: the default
+  std::string grant_id;         // links every token issued from this code
+  std::int64_t issued_at = 0;
+  std::int64_t expires_at = 0;  // at most 60 s after issued_at (FAPI 2.0 SP §5.3.2.1-11)
+};
+
+struct RedeemedCode {
+  AuthorizationCodeRecord code;
+  bool first_use = false;  // false: it was redeemed before; the caller revokes code.grant_id
+};
+
+class CodeStore {
+public:
+  virtual ~CodeStore() = default;
+  // Durable before it returns. Conflict when the hash exists.
+  [[nodiscard]] virtual Result<void> put_code(const AuthorizationCodeRecord& code) = 0;
+  // Marks the code used, atomically: of concurrent redemptions exactly one sees first_use.
+  // nullopt when no such code is stored. Expiry is the caller's check (it holds the clock).
+  [[nodiscard]] virtual Result<std::optional<RedeemedCode>> redeem_code(
+      const std::string& code_hash) = 0;
+};
+
 // One database behind all of them (the SQLite file, later PostgreSQL).
 class Store : public ClientStore, public KeyStore, public TokenStore, public ReplayStore {};
 
