@@ -15,6 +15,14 @@ import sys
 import time
 
 
+def open_files_limit(pid):
+    with open(f"/proc/{pid}/limits") as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                return line.split()[3]
+    return "?"
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -73,7 +81,8 @@ async def main():
     statuses = {}
     for _, _, status in conns:
         statuses[status.decode()] = statuses.get(status.decode(), 0) + 1
-    print(f"connections held: {len(conns)} of {args.count} (failures: {len(failures)}) in {opened:.1f} s")
+    print(f"connections held: {len(conns)} of {args.count} (failures: {len(failures)}) in {opened:.1f} s; "
+          f"server's open-files limit: {open_files_limit(args.pid)}")
     print(f"responses: {statuses}")
     if failures:
         print(f"first failure: {failures[0]}")

@@ -11,11 +11,15 @@
 
 namespace fapigate::as {
 
+class Registration;  // endpoints/registration.hpp
+
 struct AsContext {
   config::AuthorizationServer settings;
   store::Store* store = nullptr;
   std::shared_ptr<const SigningKeys> keys;
   const core::Clock* clock = nullptr;
+  // Dynamic client registration; null unless settings.registration.enabled.
+  std::shared_ptr<const Registration> registration;
 };
 
 }  // namespace fapigate::as

@@ -6,7 +6,11 @@
 #include "as/as_context.hpp"
 #include "as/as_metrics.hpp"
 #include "as/checks/client_assertion.hpp"
+#include "as/client_policy.hpp"
 #include "as/endpoints/endpoints.hpp"
+#include "as/endpoints/front_channel.hpp"
+#include "as/password.hpp"
+#include "as/endpoints/registration.hpp"
 #include "core/log.hpp"
 #include "jose/alg.hpp"
 
@@ -54,7 +58,8 @@ Result<std::string> load_client_jwks(const config::ClientRegistration& c, std::s
   return jose::to_json_string(*jwks, false);
 }
 
-class AsServiceImpl final : public AsService {
+class AsServiceImpl final : public AsService,
+                            public std::enable_shared_from_this<AsServiceImpl> {
 public:
   AsServiceImpl(AsContext ctx, core::metrics::Registry* registry)
       : ctx_(std::move(ctx)),
@@ -62,6 +67,19 @@ public:
         metrics_(registry ? *registry : *own_registry_) {}
 
   void handle(http::Request request, http::Responder respond) override {
+    if (request.path == "/token" && request.method == "POST") {
+      // Answered from the store's completion once the token is durable (group commit); this
+      // thread goes on serving other connections meanwhile. The completion keeps the service
+      // alive: the store may run it after the server has stopped.
+      auto req = std::make_shared<http::Request>(std::move(request));
+      token_endpoint_async(ctx_, *req,
+                           [self = shared_from_this(), req,
+                            respond = std::move(respond)](http::Response response) mutable {
+                             self->metrics_.observe(*req, response);
+                             respond(std::move(response));
+                           });
+      return;
+    }
     auto response = dispatch(request);
     metrics_.observe(request, response);
     respond(std::move(response));
@@ -84,6 +102,16 @@ private:
     }
     if (p == "/revoke") {
       return req.method == "POST" ? revocation_endpoint(ctx_, req) : method_not_allowed("POST");
+    }
+    if (p == "/par") {
+      // RFC 9126 §2.3: POST only (N-30).
+      return req.method == "POST" ? par_endpoint(ctx_, req) : method_not_allowed("POST");
+    }
+    if (is_front_channel_path(p)) {
+      return front_channel_endpoint(ctx_, req);
+    }
+    if (p == "/register" || p.starts_with("/register/")) {
+      return registration_endpoint(ctx_, req);  // 404 there unless registration is enabled
     }
     return http::Response::json(404, R"({"error":"not_found"})");
   }
@@ -110,6 +138,9 @@ Result<std::shared_ptr<AsService>> AsService::create(const config::Authorization
   }
   SigningKeys::Options key_options;
   key_options.alg = *alg;
+  // ID tokens are signed with each client's id_token_signed_response_alg (PS256 by default,
+  // ES256 or EdDSA per client), so a key for every allowed alg is kept and published.
+  key_options.extra_algs = jose::kAllAlgs;
   key_options.kek = std::move(*kek);
   key_options.refresh_interval = settings.key_refresh_interval;
   auto keys = SigningKeys::load_or_create(store, std::move(key_options), clock);
@@ -140,8 +171,27 @@ Result<std::shared_ptr<AsService>> AsService::create(const config::Authorization
     rec.grant_types = c.grant_types;
     rec.scopes = c.scopes;
     rec.redirect_uris = c.redirect_uris;
+    rec.metadata_json = client_metadata_json(c);
     rec.created_at = clock.now();
     if (auto put = store.put_client(rec); !put) {
+      return put.error();
+    }
+  }
+  for (std::size_t i = 0; i < settings.users.size(); ++i) {
+    const auto& u = settings.users[i];
+    if (!password_hash_well_formed(u.password_hash)) {
+      core::log::error("user_invalid",
+                       {{"key", "authorization_server.users[" + std::to_string(i) + "].password_hash"},
+                        {"username", u.username},
+                        {"reason", "not an encoded scrypt hash within bounds (log2 N 10..20, "
+                                   "r 1..32, p 1..16)"}});
+      return make_error_code(boost::system::errc::invalid_argument);
+    }
+    store::UserRecord rec;
+    rec.username = u.username;
+    rec.password_hash = u.password_hash;
+    rec.created_at = clock.now();
+    if (auto put = store.put_user(rec); !put) {
       return put.error();
     }
   }
@@ -150,6 +200,13 @@ Result<std::shared_ptr<AsService>> AsService::create(const config::Authorization
   ctx.store = &store;
   ctx.keys = *keys;
   ctx.clock = &clock;
+  if (settings.registration.enabled) {
+    auto registration = Registration::create(settings.registration);
+    if (!registration) {
+      return registration.error();  // logged with the key that is wrong
+    }
+    ctx.registration = std::move(*registration);
+  }
   core::log::info("authorization_server_ready",
                   {{"issuer", settings.issuer}, {"kid", ctx.keys->current_kid()}});
   return std::shared_ptr<AsService>(std::make_shared<AsServiceImpl>(std::move(ctx), metrics));

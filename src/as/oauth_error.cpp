@@ -17,6 +17,16 @@ std::string_view errc_name(OAuthErrc code) {
     case OAuthErrc::InvalidScope: return "invalid_scope";
     case OAuthErrc::ServerError: return "server_error";
     case OAuthErrc::TemporarilyUnavailable: return "temporarily_unavailable";
+    case OAuthErrc::AccessDenied: return "access_denied";
+    case OAuthErrc::UnsupportedResponseType: return "unsupported_response_type";
+    case OAuthErrc::InvalidRequestObject: return "invalid_request_object";
+    case OAuthErrc::InvalidRequestUri: return "invalid_request_uri";
+    case OAuthErrc::RequestNotSupported: return "request_not_supported";
+    case OAuthErrc::InvalidRedirectUri: return "invalid_redirect_uri";
+    case OAuthErrc::InvalidClientMetadata: return "invalid_client_metadata";
+    case OAuthErrc::InvalidSoftwareStatement: return "invalid_software_statement";
+    case OAuthErrc::UnapprovedSoftwareStatement: return "unapproved_software_statement";
+    case OAuthErrc::InvalidToken: return "invalid_token";
   }
   return "server_error";
 }
@@ -24,6 +34,7 @@ std::string_view errc_name(OAuthErrc code) {
 int http_status(OAuthErrc code) {
   switch (code) {
     case OAuthErrc::InvalidClient: return 401;
+    case OAuthErrc::InvalidToken: return 401;
     case OAuthErrc::ServerError: return 500;
     case OAuthErrc::TemporarilyUnavailable: return 503;
     default: return 400;
@@ -41,6 +52,10 @@ http::Response to_response(const OAuthError& error) {
   auto r = http::Response::json(http_status(error.code), std::move(body));
   r.headers.add("Cache-Control", "no-store");
   r.headers.add("Pragma", "no-cache");
+  if (error.code == OAuthErrc::InvalidToken) {
+    // RFC 6750 §3: a refused bearer token is named in the challenge too.
+    r.headers.add("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+  }
   return r;
 }
 

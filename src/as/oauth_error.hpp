@@ -19,7 +19,20 @@ enum class OAuthErrc {
   UnsupportedGrantType,  // 400: grant type not supported by this server
   InvalidScope,          // 400: scope unknown or not allowed for the client
   ServerError,           // 500: the store or signer failed; nothing internal is shown
-  TemporarilyUnavailable // 503
+  TemporarilyUnavailable, // 503
+  // Authorization requests (RFC 6749 §4.1.2.1, RFC 9101 §7, RFC 9126 §2.3):
+  AccessDenied,            // the user (or the server) refused the request
+  UnsupportedResponseType, // response_type not allowed for this client / server
+  InvalidRequestObject,    // the request object (JAR) is invalid
+  InvalidRequestUri,       // request_uri unknown, expired, used or of another client
+  RequestNotSupported,     // request= by value where the client must use PAR
+  // Dynamic client registration (RFC 7591 §3.2.2, RFC 7592 §2):
+  InvalidRedirectUri,           // 400: a redirect_uris value is not allowed
+  InvalidClientMetadata,        // 400: another metadata field is invalid or not allowed
+  InvalidSoftwareStatement,     // 400: the software statement is malformed, expired or forged
+  UnapprovedSoftwareStatement,  // 400: a well-formed statement from a party not trusted here
+  InvalidToken,                 // 401 + WWW-Authenticate Bearer (RFC 6750 §3.1): a bad initial
+                                // or registration access token
 };
 
 struct OAuthError {

@@ -324,26 +324,35 @@ std::string_view key_state_name(KeyState s) {
 
 std::vector<KeyState> key_states(const std::vector<store::SigningKeyRecord>& records,
                                  jose::Alg alg, std::int64_t now) {
+  return key_states(records, jose::AlgList{alg}, now);
+}
+
+std::vector<KeyState> key_states(const std::vector<store::SigningKeyRecord>& records,
+                                 const jose::AlgList& algs, std::int64_t now) {
   std::vector<KeyState> out;
   out.reserve(records.size());
-  std::size_t signing = records.size();
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    const auto& r = records[i];
-    auto rec_alg = jose::parse_alg(r.alg);
+  for (const auto& r : records) {
     if (!published_at(r.retire_after, now)) {
       out.push_back(KeyState::Retired);
-      continue;
-    }
-    out.push_back(r.not_before > now ? KeyState::Pending : KeyState::Verifying);
-    if (may_sign(rec_alg && *rec_alg == alg, r.not_before, r.retire_after, now) &&
-        (signing == records.size() ||
-         newer(r.not_before, r.created_at, r.kid, records[signing].not_before,
-               records[signing].created_at, records[signing].kid))) {
-      signing = i;
+    } else {
+      out.push_back(r.not_before > now ? KeyState::Pending : KeyState::Verifying);
     }
   }
-  if (signing < records.size()) {
-    out[signing] = KeyState::Signing;
+  for (jose::Alg alg : algs) {
+    std::size_t signing = records.size();
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const auto& r = records[i];
+      auto rec_alg = jose::parse_alg(r.alg);
+      if (may_sign(rec_alg && *rec_alg == alg, r.not_before, r.retire_after, now) &&
+          (signing == records.size() ||
+           newer(r.not_before, r.created_at, r.kid, records[signing].not_before,
+                 records[signing].created_at, records[signing].kid))) {
+        signing = i;
+      }
+    }
+    if (signing < records.size()) {
+      out[signing] = KeyState::Signing;
+    }
   }
   return out;
 }
@@ -373,6 +382,7 @@ Result<RotateResult> rotate_signing_keys(store::KeyStore& store, const RotateOpt
   }
   auto jwk = jose::make_jwk(key->public_only(), "", options.alg);
   RotateResult out;
+  const std::string alg_name(jose::alg_name(options.alg));
   out.new_kid = jose::thumbprint(jwk);
   out.not_before = now + options.publish_ahead;
 
@@ -397,8 +407,8 @@ Result<RotateResult> rotate_signing_keys(store::KeyStore& store, const RotateOpt
                                     {"encrypted", options.kek.has_value()}});
   const std::int64_t retire_after = out.not_before + options.retire_margin;
   for (auto old : *records) {
-    if (old.retire_after != 0) {
-      continue;  // already retiring or retired
+    if (old.retire_after != 0 || old.alg != alg_name) {
+      continue;  // already retiring or retired; or another alg's key, which rotates on its own
     }
     old.retire_after = retire_after;
     if (auto put = store.put_signing_key(old); !put) {
@@ -493,6 +503,7 @@ Result<void> SigningKeys::reload_locked(std::int64_t now, bool at_start) const {
     return records.error();
   }
   std::vector<Loaded> next;
+  ErrorCode fatal_error;
   for (auto& rec : *records) {
     // With a KEK, a key found in clear (written before the KEK was set, or by a tool run
     // without it) is sealed in place. Retired keys too: leaked, they could still forge tokens
@@ -551,7 +562,10 @@ Result<void> SigningKeys::reload_locked(std::int64_t now, bool at_start) const {
         log_unusable(rec.kid, ec, fatal);
       }
       if (fatal) {
-        return ec;
+        // Every key that cannot be opened is named before refusing, not only the first.
+        if (!fatal_error) {
+          fatal_error = ec;
+        }
       }
       continue;
     }
@@ -563,6 +577,7 @@ Result<void> SigningKeys::reload_locked(std::int64_t now, bool at_start) const {
     l.not_before = rec.not_before;
     l.retire_after = rec.retire_after;
     l.jwk = jose::make_jwk(key->public_only(), rec.kid, *alg);
+    l.jwk.use = "sig";
     l.signer = std::move(signer);
     if (!at_start) {
       log::info("signing_key_loaded", {{"kid", l.kid},
@@ -571,24 +586,28 @@ Result<void> SigningKeys::reload_locked(std::int64_t now, bool at_start) const {
     }
     next.push_back(std::move(l));
   }
+  if (fatal_error) {
+    return fatal_error;
+  }
   keys_ = std::move(next);
   return {};
 }
 
-Result<void> SigningKeys::generate_locked(std::int64_t now) const {
-  auto key = crypto::Key::generate(key_type_for(options_.alg));
+Result<void> SigningKeys::generate_locked(jose::Alg alg, std::int64_t now) const {
+  auto key = crypto::Key::generate(key_type_for(alg));
   if (!key) {
     return key.error();
   }
   Loaded l;
-  l.alg = options_.alg;
-  l.alg_name = std::string(jose::alg_name(options_.alg));
-  l.jwk = jose::make_jwk(key->public_only(), "", options_.alg);
+  l.alg = alg;
+  l.alg_name = std::string(jose::alg_name(alg));
+  l.jwk = jose::make_jwk(key->public_only(), "", alg);
   l.kid = jose::thumbprint(l.jwk);
   l.jwk.kid = l.kid;
+  l.jwk.use = "sig";
   l.created_at = now;
   l.not_before = now;
-  auto signer = crypto::Signer::create(options_.alg, *key);
+  auto signer = crypto::Signer::create(alg, *key);
   if (!signer) {
     return signer.error();
   }
@@ -609,14 +628,19 @@ Result<void> SigningKeys::generate_locked(std::int64_t now) const {
   log::info("signing_key_created",
             {{"kid", l.kid}, {"alg", l.alg_name}, {"encrypted", options_.kek.has_value()}});
   keys_.push_back(std::move(l));
+  // The store lists keys by (created_at, kid); keep the same order here so that the JWKS a
+  // process publishes right after generating keys is byte-identical to the one after a restart.
+  std::sort(keys_.begin(), keys_.end(), [](const Loaded& a, const Loaded& b) {
+    return a.created_at != b.created_at ? a.created_at < b.created_at : a.kid < b.kid;
+  });
   return {};
 }
 
 Result<void> SigningKeys::rebuild_locked(std::int64_t now, bool at_start) const {
-  auto pick = [&]() -> const Loaded* {
+  auto pick = [&](jose::Alg alg) -> const Loaded* {
     const Loaded* best = nullptr;
     for (const auto& k : keys_) {
-      if (may_sign(k.alg == options_.alg, k.not_before, k.retire_after, now) &&
+      if (may_sign(k.alg == alg, k.not_before, k.retire_after, now) &&
           (!best ||
            newer(k.not_before, k.created_at, k.kid, best->not_before, best->created_at, best->kid))) {
         best = &k;
@@ -624,16 +648,32 @@ Result<void> SigningKeys::rebuild_locked(std::int64_t now, bool at_start) const 
     }
     return best;
   };
-  const Loaded* signing = pick();
-  if (!signing) {
-    // First start, a changed signing_alg, or every key retired without a successor.
-    if (auto g = generate_locked(now); !g) {
-      log::error("signing_key_generation_failed", {{"error", g.error().message()}});
+  jose::AlgList algs{options_.alg};
+  for (jose::Alg a : options_.extra_algs) {
+    if (std::find(algs.begin(), algs.end(), a) == algs.end()) {
+      algs.push_back(a);
+    }
+  }
+  // First start, a changed signing_alg, a newly kept alg, or every key of an alg retired
+  // without a successor: a key is made for it. keys_ may grow here, so the picks come after.
+  for (jose::Alg a : algs) {
+    if (pick(a) != nullptr) {
+      continue;
+    }
+    if (auto g = generate_locked(a, now); !g) {
+      log::error("signing_key_generation_failed",
+                 {{"alg", jose::alg_name(a)}, {"error", g.error().message()}});
       if (at_start) {
         return g.error();
       }
     }
-    signing = pick();
+  }
+  const Loaded* signing = pick(options_.alg);
+  std::vector<AlgSigner> by_alg;
+  for (jose::Alg a : algs) {
+    if (const Loaded* k = pick(a)) {
+      by_alg.push_back(AlgSigner{a, k->kid, k->signer});
+    }
   }
 
   std::int64_t valid_until = kNever;
@@ -668,7 +708,22 @@ Result<void> SigningKeys::rebuild_locked(std::int64_t now, bool at_start) const 
   } else {
     return make_error_code(SigningKeyErrc::KeyUnusable);
   }
-  if (current && current->kid == v->kid && current->published_kids == kids) {
+  if (signing == nullptr && current) {
+    // Keep the last primary signer among the per-alg ones too.
+    auto same = [&](const AlgSigner& s) { return s.alg == current->alg; };
+    if (std::none_of(by_alg.begin(), by_alg.end(), same)) {
+      by_alg.insert(by_alg.begin(), AlgSigner{current->alg, current->kid, current->signer});
+    }
+  }
+  v->by_alg = std::move(by_alg);
+  auto same_signers = [&](const std::vector<AlgSigner>& a) {
+    return a.size() == v->by_alg.size() &&
+           std::equal(a.begin(), a.end(), v->by_alg.begin(), [](const auto& x, const auto& y) {
+             return x.alg == y.alg && x.kid == y.kid;
+           });
+  };
+  if (current && current->kid == v->kid && current->published_kids == kids &&
+      same_signers(current->by_alg)) {
     valid_until_.store(valid_until, std::memory_order_release);
     return {};
   }

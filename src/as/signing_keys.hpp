@@ -82,6 +82,9 @@ std::string_view key_state_name(KeyState s);
 // The state of each record at `now` for an AS configured with `alg` (same order as `records`).
 std::vector<KeyState> key_states(const std::vector<store::SigningKeyRecord>& records,
                                  jose::Alg alg, std::int64_t now);
+// The same for an AS that keeps a signing key for each of `algs` (one Signing key per alg).
+std::vector<KeyState> key_states(const std::vector<store::SigningKeyRecord>& records,
+                                 const jose::AlgList& algs, std::int64_t now);
 
 struct RotateOptions {
   jose::Alg alg = jose::Alg::PS256;
@@ -97,7 +100,8 @@ struct RotateResult {
   std::int64_t not_before = 0;
   std::vector<std::pair<std::string, std::int64_t>> retiring;  // kid, retire_after
 };
-// Adds a new key for `alg` and schedules the retirement of every key that has no end yet.
+// Adds a new key for `alg` and schedules the retirement of every key of that alg that has no
+// end yet (the other algs' keys keep signing: each alg rotates on its own).
 // Refuses (KekMissing / KekMismatch, nothing written) when the KEK cannot open the store's
 // current keys, so a rotation never writes a key the running servers could not read.
 [[nodiscard]] Result<RotateResult> rotate_signing_keys(store::KeyStore& store,
@@ -109,9 +113,19 @@ struct RotateResult {
 class SigningKeys {
 public:
   struct Options {
-    jose::Alg alg = jose::Alg::PS256;
+    jose::Alg alg = jose::Alg::PS256;  // access tokens, and the default for everything else
+    // Further algs to keep a signing key for (created at start when missing), e.g. ID tokens
+    // for clients registered with id_token_signed_response_alg ES256 or EdDSA.
+    jose::AlgList extra_algs;
     std::optional<crypto::AeadKey> kek;
     std::int64_t refresh_interval = 30;  // seconds between store re-reads
+  };
+
+  // The key that signs for one alg.
+  struct AlgSigner {
+    jose::Alg alg{};
+    std::string kid;
+    std::shared_ptr<const crypto::Signer> signer;  // never null
   };
 
   // One consistent moment: the key that signs and what the JWKS publishes.
@@ -122,6 +136,17 @@ public:
     std::string jwks_json;                          // {"keys":[...]}, public members only
     std::shared_ptr<const jose::VerifierSet> verifiers;
     std::vector<std::string> published_kids;
+    std::vector<AlgSigner> by_alg;  // the configured alg first, then extra_algs that have a key
+
+    // The signing key for `a`, or nullptr when the AS keeps none for it.
+    const AlgSigner* signer_for(jose::Alg a) const {
+      for (const auto& s : by_alg) {
+        if (s.alg == a) {
+          return &s;
+        }
+      }
+      return nullptr;
+    }
   };
 
   // Loads the store's keys (encrypting any found in clear when a KEK is set); when none can
@@ -160,7 +185,7 @@ private:
   SigningKeys(store::KeyStore& store, Options options, const core::Clock& clock);
 
   Result<void> reload_locked(std::int64_t now, bool at_start) const;
-  Result<void> generate_locked(std::int64_t now) const;
+  Result<void> generate_locked(jose::Alg alg, std::int64_t now) const;
   Result<void> rebuild_locked(std::int64_t now, bool at_start) const;
   std::shared_ptr<const View> update(std::int64_t now) const;
 

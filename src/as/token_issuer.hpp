@@ -39,4 +39,16 @@ inline constexpr std::size_t kOpaqueTokenBytes = 32;
 [[nodiscard]] OAuthResult<IssuedAccessToken> issue_access_token(const AsContext& ctx,
                                                                 const AccessTokenParams& params);
 
+// issue_access_token in two halves, for a caller that stores the record without blocking its
+// thread (store::TokenStore::put_token_async, group commit): the token signed (or drawn) with
+// its store record, not yet stored. The token must reach the client only after the record is
+// durable; then call log_token_issued.
+struct PreparedAccessToken {
+  IssuedAccessToken issued;
+  store::TokenRecord record;
+};
+[[nodiscard]] OAuthResult<PreparedAccessToken> prepare_access_token(
+    const AsContext& ctx, const AccessTokenParams& params);
+void log_token_issued(const PreparedAccessToken& token);
+
 }  // namespace fapigate::as

@@ -32,6 +32,13 @@ struct ClientOptions {
 };
 int run_client(const ClientOptions& options);
 
+// `fapigate reload -c FILE | --pid-file PATH` (reload.cpp): validates FILE, then sends SIGHUP to
+// the process named by the pid file (checked to be a fapigate process).
+int run_reload(const std::string& config_path, const std::string& pid_file);
+
+// `fapigate users hash-password` (users_cmd.cpp): password on stdin, encoded scrypt hash out.
+int run_users_hash_password();
+
 // `fapigate keys rotate|list -c FILE` (keys_cmd.cpp).
 int run_keys_rotate(const std::string& config_path);
 int run_keys_list(const std::string& config_path);

@@ -97,26 +97,38 @@ int run_keys_rotate(const std::string& config_path) {
     std::cerr << "fapigate keys rotate: " << existing.error().message() << "\n";
     return 1;
   }
-  bool any_published = false;
-  for (auto s : as::key_states(*existing, *alg, now)) {
-    any_published = any_published || s != as::KeyState::Retired;
-  }
-  if (!any_published) {
-    // No key is published, so no relying party can have cached one: nothing to wait for.
-    options.publish_ahead = 0;
-  }
   const bool encrypted = options.kek.has_value();
-  auto rotated = as::rotate_signing_keys(**store, options, now);
-  if (!rotated) {
-    std::cerr << "fapigate keys rotate: " << rotated.error().message() << "\n";
-    return 1;
+  const std::int64_t publish_ahead = options.publish_ahead;
+  // The AS keeps a key per alg (the configured one for access tokens, every allowed one for ID
+  // tokens, see AsService): each is rotated, the configured alg first.
+  jose::AlgList algs{*alg};
+  for (jose::Alg a : jose::kAllAlgs) {
+    if (a != *alg) {
+      algs.push_back(a);
+    }
   }
-  std::cout << "new key " << rotated->new_kid << " (" << as_cfg.signing_alg
-            << "): published now, signs from " << utc(rotated->not_before) << " (in "
-            << rotated->not_before - now << " s)\n";
-  for (const auto& [kid, retire_after] : rotated->retiring) {
-    std::cout << "key " << kid << ": signs until then, published until " << utc(retire_after)
-              << "\n";
+  for (jose::Alg a : algs) {
+    const std::string name(jose::alg_name(a));
+    bool any_published = false;
+    for (const auto& r : *existing) {
+      any_published = any_published || (r.alg == name && (r.retire_after == 0 ||
+                                                          now <= r.retire_after));
+    }
+    options.alg = a;
+    // No key of this alg is published, so no relying party can have cached one: nothing to
+    // wait for.
+    options.publish_ahead = any_published ? publish_ahead : 0;
+    auto rotated = as::rotate_signing_keys(**store, options, now);
+    if (!rotated) {
+      std::cerr << "fapigate keys rotate: " << rotated.error().message() << "\n";
+      return 1;
+    }
+    std::cout << "new key " << rotated->new_kid << " (" << name << "): published now, signs from "
+              << utc(rotated->not_before) << " (in " << rotated->not_before - now << " s)\n";
+    for (const auto& [kid, retire_after] : rotated->retiring) {
+      std::cout << "key " << kid << ": signs until then, published until " << utc(retire_after)
+                << "\n";
+    }
   }
   if (!encrypted) {
     std::cerr << "fapigate keys rotate: warning: signing keys are stored unencrypted: set "
@@ -148,7 +160,13 @@ int run_keys_list(const std::string& config_path) {
     return 1;
   }
   const core::SystemClock clock;
-  auto states = as::key_states(*records, *alg, clock.now());
+  jose::AlgList algs{*alg};
+  for (jose::Alg a : jose::kAllAlgs) {
+    if (a != *alg) {
+      algs.push_back(a);
+    }
+  }
+  auto states = as::key_states(*records, algs, clock.now());
   std::cout << std::left << std::setw(44) << "kid" << "  " << std::setw(6) << "alg" << "  "
             << std::setw(9) << "state" << "  " << std::setw(20) << "not_before" << "  "
             << std::setw(20) << "retire_after" << "  at rest\n";

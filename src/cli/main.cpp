@@ -55,6 +55,25 @@ int main(int argc, char** argv) {
                          "Call the API with this certificate instead (shows the replay refusal)");
   client_cmd->add_option("--api-key", client.api_key_file, "Key for --api-cert");
 
+  std::string reload_config, reload_pid_file;
+  auto* reload_cmd = app.add_subcommand(
+      "reload",
+      "Apply a changed configuration to the running `fapigate serve` (SIGHUP): TLS certificates, "
+      "gateway routes and issuers, AS settings, passthrough routes, log level. The file is "
+      "validated first; an invalid one is not sent. Listener addresses and ports, threads, "
+      "limits and the store path need a restart (docs/CONFIG.md, Reload)");
+  reload_cmd->add_option("-c,--config", reload_config,
+                         "YAML configuration file (validated, and its pid_file used)");
+  reload_cmd->add_option("--pid-file", reload_pid_file,
+                         "Pid file of the running process (default: pid_file of --config)");
+
+  auto* users_cmd = app.add_subcommand("users", "End users of the authorization server");
+  users_cmd->require_subcommand(1);
+  auto* users_hash = users_cmd->add_subcommand(
+      "hash-password",
+      "Read a password from standard input and print its encoded scrypt hash, the value for "
+      "authorization_server.users[].password_hash");
+
   auto* keys_cmd = app.add_subcommand("keys", "The authorization server's signing keys");
   keys_cmd->require_subcommand(1);
   std::string keys_config;
@@ -78,6 +97,8 @@ int main(int argc, char** argv) {
   if (*check_cmd) return run_check(check_path);
   if (*pki_init) return run_pki_init(pki_dir);
   if (*client_cmd) return run_client(client);
+  if (*reload_cmd) return run_reload(reload_config, reload_pid_file);
+  if (*users_hash) return run_users_hash_password();
   if (*keys_rotate) return run_keys_rotate(keys_config);
   if (*keys_list) return run_keys_list(keys_config);
   return 2;

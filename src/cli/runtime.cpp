@@ -6,14 +6,17 @@
 
 #include "as/as_service.hpp"
 #include "cli/admin.hpp"
+#include "cli/reload.hpp"
 #include "cli/commands.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/process.hpp"
 #include "demoapi/demo_api.hpp"
 #include "gateway/gateway_service.hpp"
 #include "http/client.hpp"
 #include "http/server.hpp"
+#include "passthrough/sni_proxy.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace fapigate::cli {
@@ -40,6 +43,36 @@ std::string jwks_not_ready(const gw::GatewayService& gateway) {
   return missing;
 }
 
+// The same for whatever handler the gateway slot holds (always a GatewayService).
+std::string gateway_not_ready(const http::Handler& handler) {
+  const auto* gateway = dynamic_cast<const gw::GatewayService*>(&handler);
+  return gateway == nullptr ? std::string() : jwks_not_ready(*gateway);
+}
+
+void register_passthrough_metrics(core::metrics::Registry& registry,
+                                  const passthrough::SniProxy& proxy) {
+  const passthrough::SniProxy* p = &proxy;
+  constexpr const char* kName = "fapigate_passthrough_connections_total";
+  constexpr const char* kHelp =
+      "Connections on the passthrough listener by outcome: routed (by server name), defaulted "
+      "(default_backend), no_backend, malformed, hello_timeout, over_limit, backend_failed, "
+      "idle_timeout.";
+  using Field = std::uint64_t passthrough::ProxyStats::*;
+  for (auto [outcome, field] : {std::pair<const char*, Field>{"routed", &passthrough::ProxyStats::routed},
+                                {"defaulted", &passthrough::ProxyStats::defaulted},
+                                {"no_backend", &passthrough::ProxyStats::no_backend},
+                                {"malformed", &passthrough::ProxyStats::malformed},
+                                {"hello_timeout", &passthrough::ProxyStats::hello_timeouts},
+                                {"over_limit", &passthrough::ProxyStats::over_limit},
+                                {"backend_failed", &passthrough::ProxyStats::backend_failures},
+                                {"idle_timeout", &passthrough::ProxyStats::idle_timeouts}}) {
+    registry.counter_fn(kName, kHelp, {{"outcome", outcome}},
+                        [p, field] { return p->stats().*field; });
+  }
+  registry.gauge_fn("fapigate_passthrough_connections_active", "Open passthrough tunnels.", {},
+                    [p] { return static_cast<double>(p->stats().active); });
+}
+
 }  // namespace
 
 void block_stop_signals() {
@@ -48,13 +81,16 @@ void block_stop_signals() {
 }
 
 int run_roles(const config::Config& config,
-              const std::function<void(const BoundPorts&)>& on_ready) {
+              const std::function<void(const BoundPorts&)>& on_ready,
+              const std::string& config_path) {
   static const core::SystemClock clock;
   block_stop_signals();
 
   core::log::Level level = core::log::Level::Info;
   core::log::parse_level(config.log.level, level);
   core::log::configure(level, config.log.format != "text");
+  // One descriptor per keep-alive connection: the soft default (often 1024) would cap them.
+  core::raise_open_files_limit();
 
   // Declared before everything that registers into it (the roles hold pointers to their
   // series, the registry holds scrape callbacks into the server), so it is destroyed last.
@@ -64,6 +100,10 @@ int run_roles(const config::Config& config,
   options.threads = config.threads;
   options.limits = config.limits;
 
+  // Roles sit behind slots so that a reload can swap them (cli/reload.hpp).
+  std::shared_ptr<HandlerSlot> as_slot;
+  std::shared_ptr<HandlerSlot> gateway_slot;
+  gw::GatewayDeps gateway_deps;
   if (config.authorization_server.enabled) {
     auto opened = store::open_sqlite_store(config.store.sqlite_path);
     if (!opened) {
@@ -78,8 +118,9 @@ int run_roles(const config::Config& config,
       core::log::error("authorization_server_failed", {{"error", as.error().message()}});
       return 1;
     }
-    options.listeners.push_back({kAsFront, config.authorization_server.front, *as});
-    options.listeners.push_back({kAsMtls, config.authorization_server.mtls, *as});
+    as_slot = std::make_shared<HandlerSlot>(*as);
+    options.listeners.push_back({kAsFront, config.authorization_server.front, as_slot});
+    options.listeners.push_back({kAsMtls, config.authorization_server.mtls, as_slot});
   }
 
   std::shared_ptr<gw::GatewayService> gateway_service;
@@ -98,6 +139,15 @@ int run_roles(const config::Config& config,
     deps.clock = &clock;
     deps.metrics = &metrics;
     deps.upstream_client = *upstream;
+    deps.upstream_tls_client = [](const config::UpstreamTls& t) {
+      http::ClientOptions o;
+      o.threads = 1;
+      o.use_caller_worker = true;
+      o.ca_file = t.ca_file;
+      o.client_cert_file = t.client_cert_file;
+      o.client_key_file = t.client_key_file;
+      return http::make_client(o);
+    };
     deps.issuer_client = [](const config::Issuer& iss) {
       http::ClientOptions o;
       o.ca_file = iss.ca_file;
@@ -105,13 +155,15 @@ int run_roles(const config::Config& config,
       o.client_key_file = iss.client_key_file;
       return http::make_client(o);
     };
+    gateway_deps = deps;  // a reload builds the new gateway with the same clients
     auto gateway = gw::GatewayService::create(config.gateway, std::move(deps));
     if (!gateway) {
       core::log::error("gateway_failed", {{"error", gateway.error().message()}});
       return 1;
     }
     gateway_service = *gateway;
-    options.listeners.push_back({kGateway, config.gateway.listener, *gateway});
+    gateway_slot = std::make_shared<HandlerSlot>(*gateway);
+    options.listeners.push_back({kGateway, config.gateway.listener, gateway_slot});
   }
 
   if (config.demo_api.enabled) {
@@ -131,8 +183,10 @@ int run_roles(const config::Config& config,
     checks.push_back({"listeners", [&serving] {
                         return serving.load() ? std::string() : std::string("not serving");
                       }});
-    if (gateway_service) {
-      checks.push_back({"gateway_jwks", [gw = gateway_service] { return jwks_not_ready(*gw); }});
+    if (gateway_slot) {
+      checks.push_back({"gateway_jwks", [slot = gateway_slot] {
+                          return gateway_not_ready(*slot->current());
+                        }});
     }
     if (!config.admin.listener.tls && config.admin.allow_plaintext_remote) {
       core::log::warn("admin_plaintext_remote", {{"address", config.admin.listener.address},
@@ -148,9 +202,60 @@ int run_roles(const config::Config& config,
     return 1;
   }
   register_server_metrics(metrics, **server);
+
+  std::unique_ptr<passthrough::SniProxy> proxy;
+  if (config.passthrough.enabled) {
+    auto created = passthrough::SniProxy::create(config.passthrough, config.threads);
+    if (!created) {
+      core::log::error("listen_failed", {{"error", created.error().message()}});
+      return 1;
+    }
+    proxy = std::move(*created);
+    register_passthrough_metrics(metrics, *proxy);
+  }
+  if (!config.pid_file.empty()) {
+    std::string error;
+    if (!write_pid_file(config.pid_file, &error)) {
+      core::log::error("pid_file_failed", {{"key", "pid_file"}, {"error", error}});
+      return 1;
+    }
+  }
+
+  ReloadTargets reload_targets;
+  reload_targets.config_path = config_path;
+  reload_targets.running = config;
+  reload_targets.server = server->get();
+  reload_targets.proxy = proxy.get();
+  reload_targets.as_slot = as_slot;
+  reload_targets.gateway_slot = gateway_slot;
+  reload_targets.metrics = &metrics;
+  reload_targets.make_as = [&store, &metrics](const config::AuthorizationServer& settings)
+      -> Result<std::shared_ptr<http::Handler>> {
+    auto as = as::AsService::create(settings, *store, clock, &metrics, kek_from_environment());
+    if (!as) {
+      return as.error();
+    }
+    return std::shared_ptr<http::Handler>(*as);
+  };
+  reload_targets.make_gateway = [&gateway_deps](const config::Gateway& settings)
+      -> Result<std::shared_ptr<http::Handler>> {
+    auto gateway = gw::GatewayService::create(settings, gateway_deps);
+    if (!gateway) {
+      return gateway.error();
+    }
+    (*gateway)->warm_up();
+    return std::shared_ptr<http::Handler>(*gateway);
+  };
+  reload_targets.gateway_not_ready = gateway_not_ready;
+  Reloader reloader(std::move(reload_targets));
+
   (*server)->start();
+  if (proxy) {
+    proxy->start();
+  }
   if (gateway_service) {
     gateway_service->warm_up();
+    gateway_service.reset();  // the slot owns it; a reload may replace it
   }
   serving = true;
 
@@ -160,25 +265,41 @@ int run_roles(const config::Config& config,
       ports[name] = p;
     }
   }
+  if (proxy) {
+    ports[kPassthrough] = proxy->port();
+  }
   on_ready(ports);
 
   sigset_t set = stop_signals();
   while (true) {
-    int sig = 0;
-    if (sigwait(&set, &sig) != 0) {
+    // Woken each second to drop handlers a reload replaced once their last request is done.
+    const timespec tick{1, 0};
+    const int sig = sigtimedwait(&set, nullptr, &tick);
+    if (sig < 0) {
+      reloader.release_retired();
       continue;
     }
     if (sig == SIGHUP) {
-      core::log::info("sighup_ignored", {{"note", "configuration reload is not implemented yet"}});
+      reloader.reload();
       continue;
     }
     core::log::info("stopping", {{"signal", sig}});
     serving = false;
     break;
   }
+  if (proxy) {
+    proxy->stop(std::chrono::seconds(5));
+  }
   (*server)->stop(std::chrono::seconds(5));
   (*server)->wait();
+  if (proxy) {
+    proxy->wait();
+    proxy.reset();
+  }
   server->reset();
+  if (!config.pid_file.empty()) {
+    remove_pid_file(config.pid_file);
+  }
   store.reset();  // closes SQLite cleanly (WAL checkpoint)
   core::log::info("stopped");
   return 0;

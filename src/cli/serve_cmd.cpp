@@ -29,13 +29,16 @@ int run_serve(const std::string& config_path) {
   if (!load(config_path, cfg, "serve")) {
     return 2;
   }
-  return run_roles(cfg, [&](const BoundPorts& ports) {
-    std::cout << "ready";
-    for (const auto& [name, port] : ports) {
-      std::cout << " " << name << "=" << port;
-    }
-    std::cout << std::endl;
-  });
+  return run_roles(
+      cfg,
+      [&](const BoundPorts& ports) {
+        std::cout << "ready";
+        for (const auto& [name, port] : ports) {
+          std::cout << " " << name << "=" << port;
+        }
+        std::cout << std::endl;
+      },
+      config_path);
 }
 
 int run_check(const std::string& config_path) {

@@ -513,6 +513,13 @@ void read_client(Issues& is, const YAML::Node& n, const std::string& path,
   m.read("grant_types", out.grant_types);
   m.read("scopes", out.scopes);
   m.read("redirect_uris", out.redirect_uris);
+  m.read("profile", out.profile);
+  m.read("response_types", out.response_types);
+  m.read("id_token_signed_response_alg", out.id_token_signed_response_alg);
+  m.read("authorization_signed_response_alg", out.authorization_signed_response_alg);
+  m.read("request_object_signing_alg", out.request_object_signing_alg);
+  m.read("require_pushed_authorization_requests", out.require_pushed_authorization_requests);
+  m.read("refresh_token_rotation", out.refresh_token_rotation);
   m.finish();
 }
 
@@ -550,6 +557,26 @@ void read_resource(Issues& is, const YAML::Node& n, const std::string& path,
   m.finish();
 }
 
+void read_user(Issues& is, const YAML::Node& n, const std::string& path, User& out) {
+  MapReader m(is, n, path);
+  m.read("username", out.username);
+  m.read("password_hash", out.password_hash);
+  m.finish();
+}
+
+void read_registration(Issues& is, const YAML::Node& n, const std::string& path,
+                       DynamicRegistration& out) {
+  MapReader m(is, n, path);
+  m.read("enabled", out.enabled);
+  m.read("initial_access_tokens", out.initial_access_tokens);
+  m.read("initial_access_tokens_file", out.initial_access_tokens_file);
+  m.read("software_statement_required", out.software_statement_required);
+  m.read("software_statement_jwks_file", out.software_statement_jwks_file);
+  m.read("software_statement_issuer", out.software_statement_issuer);
+  m.read("software_statement_max_age", out.software_statement_max_age);
+  m.finish();
+}
+
 void read_authorization_server(Issues& is, const YAML::Node& n, const std::string& path,
                                AuthorizationServer& out) {
   MapReader m(is, n, path);
@@ -560,9 +587,12 @@ void read_authorization_server(Issues& is, const YAML::Node& n, const std::strin
   read_listener(m, "mtls", out.mtls, ClientCertMode::Required, is);
   m.read("signing_alg", out.signing_alg);
   m.read("access_token_lifetime", out.access_token_lifetime);
+  m.read("id_token_lifetime", out.id_token_lifetime);
+  m.read("refresh_token_lifetime", out.refresh_token_lifetime);
   m.read("access_token_audiences", out.access_token_audiences);
   m.read("scopes_supported", out.scopes_supported);
   read_list(m, "clients", out.clients, is, read_client);
+  read_list(m, "users", out.users, is, read_user);
   m.read_enum("access_token_format", kAccessTokenFormats, out.access_token_format);
   read_list(m, "resources", out.resources, is, read_resource);
   m.read_enum("client_assertion_audience", kClientAssertionAudiences,
@@ -570,6 +600,9 @@ void read_authorization_server(Issues& is, const YAML::Node& n, const std::strin
   m.read("key_encryption_key_file", out.key_encryption_key_file);
   m.read("key_publish_ahead", out.key_publish_ahead);
   m.read("key_refresh_interval", out.key_refresh_interval);
+  if (const YAML::Node* r = m.find_map("registration")) {
+    read_registration(is, *r, m.path_of("registration"), out.registration);
+  }
   m.finish();
 }
 
@@ -584,19 +617,95 @@ void read_issuer(Issues& is, const YAML::Node& n, const std::string& path, Issue
   m.read("extra_keys_file", out.extra_keys_file);
   m.read("jwks_refetch_min_interval", out.jwks_refetch_min_interval);
   m.read("jwks_max_age", out.jwks_max_age);
+  m.read("jwks_min_age", out.jwks_min_age);
+  m.read("jwks_max_stale", out.jwks_max_stale);
   m.read("clock_skew", out.clock_skew);
+  m.read("opaque_tokens", out.opaque_tokens);
+  m.read("introspection_endpoint", out.introspection_endpoint);
+  m.read("introspection_client_id", out.introspection_client_id);
+  m.read("introspection_inactive_cache", out.introspection_inactive_cache);
   m.finish();
+}
+
+void read_upstream_tls(Issues& is, const YAML::Node& n, const std::string& path,
+                       UpstreamTls& out) {
+  MapReader m(is, n, path);
+  m.read("ca_file", out.ca_file);
+  m.read("client_cert_file", out.client_cert_file);
+  m.read("client_key_file", out.client_key_file);
+  m.finish();
+}
+
+// method_scopes: {GET: [accounts:read], POST: [accounts:write]}, in file order.
+void read_method_scopes(Issues& is, const YAML::Node& n, const std::string& path,
+                        std::vector<MethodScopes>& out) {
+  for (const auto& kv : n) {
+    if (!kv.first.IsScalar()) {
+      is.add(path, std::string("a key must be a plain string, got ") + type_name(kv.first));
+      continue;
+    }
+    const std::string kpath = join_key(path, kv.first.Scalar());
+    MethodScopes ms;
+    ms.method = kv.first.Scalar();
+    if (!kv.second.IsSequence()) {
+      is.add(kpath, std::string("expected a list of strings, got ") + type_name(kv.second));
+      continue;
+    }
+    std::size_t i = 0;
+    for (const auto& item : kv.second) {
+      if (item.IsScalar()) {
+        ms.scopes.push_back(item.Scalar());
+      } else {
+        is.add(join_index(kpath, i), std::string("expected a string, got ") + type_name(item));
+      }
+      ++i;
+    }
+    out.push_back(std::move(ms));
+  }
+}
+
+// claim_headers: {X-User: sub}, in file order.
+void read_claim_headers(Issues& is, const YAML::Node& n, const std::string& path,
+                        std::vector<ClaimHeader>& out) {
+  for (const auto& kv : n) {
+    if (!kv.first.IsScalar()) {
+      is.add(path, std::string("a key must be a plain string, got ") + type_name(kv.first));
+      continue;
+    }
+    if (!kv.second.IsScalar()) {
+      is.add(join_key(path, kv.first.Scalar()),
+             std::string("expected a claim name, got ") + type_name(kv.second));
+      continue;
+    }
+    out.push_back({kv.first.Scalar(), kv.second.Scalar()});
+  }
 }
 
 void read_route(Issues& is, const YAML::Node& n, const std::string& path, Route& out) {
   MapReader m(is, n, path);
   m.read("name", out.name);
+  m.read("host", out.host);
   m.read("path", out.path);
   m.read("methods", out.methods);
   m.read("scopes", out.scopes);
+  m.read("scopes_any", out.scopes_any);
+  if (const YAML::Node* ms = m.find_map("method_scopes")) {
+    read_method_scopes(is, *ms, m.path_of("method_scopes"), out.method_scopes);
+  }
   m.read("upstream", out.upstream);
+  m.read("upstreams", out.upstreams);
+  if (const YAML::Node* t = m.find_map("upstream_tls")) {
+    UpstreamTls tls;
+    read_upstream_tls(is, *t, m.path_of("upstream_tls"), tls);
+    out.upstream_tls = std::move(tls);
+  }
   m.read_enum("sender_constraint", kSenderConstraints, out.sender_constraint);
   m.read("issuers", out.issuers);
+  m.read("audiences", out.audiences);
+  if (const YAML::Node* ch = m.find_map("claim_headers")) {
+    read_claim_headers(is, *ch, m.path_of("claim_headers"), out.claim_headers);
+  }
+  m.read("scope_header", out.scope_header);
   m.finish();
 }
 
@@ -609,12 +718,39 @@ void read_gateway(Issues& is, const YAML::Node& n, const std::string& path, Gate
   read_list(m, "routes", out.routes, is, read_route);
   m.read("verified_token_cache_entries", out.verified_token_cache_entries);
   m.read("upstream_timeout_ms", out.upstream_timeout_ms);
+  m.read("trusted_proxies", out.trusted_proxies);
+  m.read("upstream_retries", out.upstream_retries);
+  m.finish();
+}
+
+void read_passthrough_route(Issues& is, const YAML::Node& n, const std::string& path,
+                            PassthroughRoute& out) {
+  MapReader m(is, n, path);
+  m.read("server_name", out.server_name);
+  m.read("backend", out.backend);
+  m.finish();
+}
+
+void read_passthrough(Issues& is, const YAML::Node& n, Passthrough& out) {
+  MapReader m(is, n, "passthrough");
+  m.read("enabled", out.enabled);
+  read_listener(m, "listener", out.listener, ClientCertMode::None, is);
+  read_list(m, "routes", out.routes, is, read_passthrough_route);
+  m.read("default_backend", out.default_backend);
+  m.read("client_hello_timeout_ms", out.client_hello_timeout_ms);
+  m.read("connect_timeout_ms", out.connect_timeout_ms);
+  m.read("idle_timeout_ms", out.idle_timeout_ms);
+  m.read("max_connections", out.max_connections);
   m.finish();
 }
 
 void read_config(Issues& is, const YAML::Node& root, Config& out) {
   MapReader m(is, root, "");
   m.read("threads", out.threads);
+  m.read("pid_file", out.pid_file);
+  if (const YAML::Node* n = m.find_map("passthrough")) {
+    read_passthrough(is, *n, out.passthrough);
+  }
   if (const YAML::Node* n = m.find_map("limits")) {
     read_limits(is, *n, "limits", out.limits);
   }
@@ -686,6 +822,8 @@ void resolve_paths(Config& c, const std::filesystem::path& base) {
     resolve(cl.jwks_file, base);
   }
   resolve(as.key_encryption_key_file, base);
+  resolve(as.registration.initial_access_tokens_file, base);
+  resolve(as.registration.software_statement_jwks_file, base);
   resolve_listener(c.gateway.listener, base);
   for (auto& is : c.gateway.issuers) {
     resolve(is.ca_file, base);
@@ -693,8 +831,16 @@ void resolve_paths(Config& c, const std::filesystem::path& base) {
     resolve(is.client_key_file, base);
     resolve(is.extra_keys_file, base);
   }
+  for (auto& r : c.gateway.routes) {
+    if (r.upstream_tls) {
+      resolve(r.upstream_tls->ca_file, base);
+      resolve(r.upstream_tls->client_cert_file, base);
+      resolve(r.upstream_tls->client_key_file, base);
+    }
+  }
   resolve_listener(c.demo_api.listener, base);
   resolve_listener(c.admin.listener, base);
+  resolve(c.pid_file, base);
 }
 
 // A check about `path` is redundant when the loader already reported that key or a key above it.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace fapigate::config {
@@ -50,6 +51,18 @@ struct ClientRegistration {
   std::vector<std::string> grant_types{"client_credentials"};
   std::vector<std::string> scopes;
   std::vector<std::string> redirect_uris;
+  // The security profile the client follows; it selects the authorization-request rules:
+  //   fapi2           FAPI 2.0 Security Profile: PAR required, response_type code, PKCE S256,
+  //                   no refresh-token rotation (§5.3.2.1-9)
+  //   fapi1_advanced  FAPI 1.0 Part 2 Advanced: signed request object required, response_type
+  //                   "code id_token" (hybrid) or "code" with JARM
+  std::string profile = "fapi2";
+  std::vector<std::string> response_types;           // empty: the profile's default
+  std::string id_token_signed_response_alg;          // empty: the AS signing_alg
+  std::string authorization_signed_response_alg;     // JARM; empty: the AS signing_alg
+  std::string request_object_signing_alg;            // empty: any of PS256, ES256, EdDSA
+  bool require_pushed_authorization_requests = true; // fapi2 requires it regardless
+  bool refresh_token_rotation = false;               // refused for fapi2 clients
 };
 
 // Which "aud" a private_key_jwt client assertion may carry.
@@ -73,6 +86,31 @@ struct ResourceServer {
   std::vector<std::string> introspection_clients;
 };
 
+// Dynamic client registration (RFC 7591) and its management (RFC 7592) at
+// <mtls_base_url>/register, over mutual TLS and behind an initial access token. Off unless
+// enabled.
+struct DynamicRegistration {
+  bool enabled = false;
+  // Initial access tokens as base64url(SHA-256(token)), never the tokens themselves; more from
+  // initial_access_tokens_file (one hash per line, '#' comments). At least one when enabled.
+  std::vector<std::string> initial_access_tokens;
+  std::string initial_access_tokens_file;
+  // Software statements (RFC 7591 §2.3): JWS (PS256/ES256) signed by a directory key from this
+  // JWKS file, with iss = software_statement_issuer; its claims override the plain metadata.
+  bool software_statement_required = true;
+  std::string software_statement_jwks_file;
+  std::string software_statement_issuer;
+  std::int64_t software_statement_max_age = 86400;  // iat no older than this (seconds)
+};
+
+// An end user who signs in at the authorization endpoint (seeded into the store at start).
+// password_hash is the encoded scrypt string `fapigate users hash-password` prints
+// ("$scrypt$ln=15,r=8,p=1$<salt>$<key>"), never a password.
+struct User {
+  std::string username;
+  std::string password_hash;
+};
+
 struct AuthorizationServer {
   bool enabled = false;
   std::string issuer;               // https URL, no trailing slash, no query (RFC 8414 §2)
@@ -81,9 +119,13 @@ struct AuthorizationServer {
   Listener mtls;                    // token, introspection, ... (client certificate required)
   std::string signing_alg = "PS256";
   std::int64_t access_token_lifetime = 300;
+  std::int64_t id_token_lifetime = 300;           // exp - iat of ID tokens
+  // Refresh tokens (RFC 6749 §6) live this long from issue (a rotated one: from its rotation).
+  std::int64_t refresh_token_lifetime = 2'592'000;  // 30 days
   std::vector<std::string> access_token_audiences;  // default aud of issued access tokens
   std::vector<std::string> scopes_supported;
   std::vector<ClientRegistration> clients;           // seeded into the store at start
+  std::vector<User> users;                           // seeded into the store at start
   AccessTokenFormat access_token_format = AccessTokenFormat::Jwt;  // for audiences not in resources
   std::vector<ResourceServer> resources;
   ClientAssertionAudience client_assertion_audience = ClientAssertionAudience::Issuer;
@@ -92,6 +134,7 @@ struct AuthorizationServer {
   std::string key_encryption_key_file;
   std::int64_t key_publish_ahead = 300;    // `keys rotate`: new key in the JWKS this long first
   std::int64_t key_refresh_interval = 30;  // re-read rotated keys from the store this often
+  DynamicRegistration registration;
 };
 
 // The format of a token that carries `audiences`: each audience's own resources[] setting, else
@@ -122,20 +165,64 @@ struct Issuer {
   std::vector<std::string> audiences;  // an access token's aud must contain one
   std::string extra_keys_file;       // JWKS file trusted in addition (demo only)
   std::int64_t jwks_refetch_min_interval = 30;  // unknown-kid refetch at most this often
-  std::int64_t jwks_max_age = 300;              // refresh interval when no cache headers
+  // The JWKS lives for its Cache-Control max-age, bounded to [jwks_min_age, jwks_max_age]
+  // (jwks_max_age without cache headers), and is refreshed ahead of that in the background.
+  std::int64_t jwks_max_age = 300;
+  std::int64_t jwks_min_age = 30;
+  // While the issuer is unreachable the last keys keep serving this long past their age; then
+  // tokens are refused (keys_unavailable) rather than trusted on keys that may be revoked.
+  std::int64_t jwks_max_stale = 86'400;
   std::int64_t clock_skew = 10;
+  // Phantom tokens: opaque (non-JWS) access tokens of this issuer are introspected (RFC 7662)
+  // over mTLS (client_cert_file/key_file), asking for the RFC 9701 signed JWT answer, which is
+  // verified with this issuer's keys and is what the upstream receives instead of the opaque
+  // token. At most one issuer may take opaque tokens (they do not say whose they are).
+  bool opaque_tokens = false;
+  std::string introspection_endpoint;   // empty: discovered (the mTLS alias when published)
+  std::string introspection_client_id;  // this gateway's client_id at the issuer
+  std::int64_t introspection_inactive_cache = 10;  // seconds an inactive answer is remembered
 };
 
 enum class SenderConstraint { Mtls, None };
 
+// TLS towards an https upstream: trust anchors and an optional client certificate (mTLS).
+struct UpstreamTls {
+  std::string ca_file;           // empty: system store
+  std::string client_cert_file;  // optional, with client_key_file
+  std::string client_key_file;
+};
+
+// Extra scopes a method needs on a route (CRUD: GET needs accounts:read, POST accounts:write).
+struct MethodScopes {
+  std::string method;
+  std::vector<std::string> scopes;  // all required, on top of Route::scopes
+};
+
+// A request header the gateway sets from a verified token claim (e.g. X-User from sub).
+struct ClaimHeader {
+  std::string header;
+  std::string claim;
+};
+
 struct Route {
   std::string name;
-  std::string path;                  // exact path, or prefix when ending with '*'
+  std::string host;                  // empty: any; else Host (and SNI, when sent) must name it
+  // exact path; "{name}" matches one segment; a trailing '*' makes it a prefix
+  std::string path;
   std::vector<std::string> methods;  // empty: any
   std::vector<std::string> scopes;   // all required
-  std::string upstream;              // http(s)://host:port
+  std::vector<std::string> scopes_any;  // when not empty: at least one of them required too
+  std::vector<MethodScopes> method_scopes;
+  std::string upstream;              // http(s)://host:port (one target)
+  std::vector<std::string> upstreams;  // a pool, round robin (with `upstream`, it comes first)
+  std::optional<UpstreamTls> upstream_tls;
   SenderConstraint sender_constraint = SenderConstraint::Mtls;
   std::vector<std::string> issuers;  // allowed issuers; empty: any configured
+  std::vector<std::string> audiences;  // when not empty: the token's aud must name one
+  std::vector<ClaimHeader> claim_headers;
+  // A header by which a trusted front proxy names further required scopes (F5's x-my-scope);
+  // honoured only from gateway.trusted_proxies, stripped from anyone else.
+  std::string scope_header;
 };
 
 struct Gateway {
@@ -146,6 +233,12 @@ struct Gateway {
   std::vector<Route> routes;
   std::size_t verified_token_cache_entries = 10'000;
   std::uint32_t upstream_timeout_ms = 10'000;
+  // CIDRs of TLS-terminating load balancers: only their RFC 9440 Client-Cert header and a
+  // route's scope_header are believed; from any other peer both are stripped.
+  std::vector<std::string> trusted_proxies;
+  // Idempotent requests are retried on the next pool target after a connect failure or a
+  // reset before any response byte, at most this many times.
+  std::uint32_t upstream_retries = 1;
 };
 
 struct DemoApi {
@@ -160,6 +253,64 @@ struct Admin {
   bool enabled = false;
   Listener listener{"127.0.0.1", 9464, std::nullopt};
   bool allow_plaintext_remote = false;
+};
+
+// TLS passthrough by SNI (as nginx's stream ssl_preread): whole TLS connections routed to a
+// backend by the server name of their ClientHello, never decrypted, so the client's certificate
+// reaches the backend's own handshake (one public port for the AS's mTLS host and the gateway).
+struct PassthroughRoute {
+  std::string server_name;  // DNS name, compared case-insensitively; "*.example.com": one label
+  std::string backend;      // host:port
+};
+
+// "host:port" or "[v6]:port" with a port 1..65535 and a host of DNS name / address characters;
+// nullopt when it is not that.
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+inline std::optional<HostPort> parse_host_port(std::string_view v) {
+  const auto colon = v.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == v.size() ||
+      v.size() - colon - 1 > 5) {
+    return std::nullopt;
+  }
+  std::string_view host = v.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') {
+      return std::nullopt;
+    }
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned port = 0;
+  for (char c : v.substr(colon + 1)) {
+    if (c < '0' || c > '9') {
+      return std::nullopt;
+    }
+    port = port * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (port == 0 || port > 65535 || host.size() > 253) {
+    return std::nullopt;
+  }
+  for (char c : host) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '.' || c == ':' || c == '_';
+    if (!ok) {
+      return std::nullopt;
+    }
+  }
+  return HostPort{std::string(host), static_cast<std::uint16_t>(port)};
+}
+
+struct Passthrough {
+  bool enabled = false;
+  Listener listener{"127.0.0.1", 0, std::nullopt};  // no tls: nothing is terminated here
+  std::vector<PassthroughRoute> routes;
+  std::string default_backend;                // no SNI or an unknown name; empty: close
+  std::uint32_t client_hello_timeout_ms = 10'000;
+  std::uint32_t connect_timeout_ms = 5'000;
+  std::uint32_t idle_timeout_ms = 300'000;    // no byte either way for this long: close both
+  std::uint32_t max_connections = 10'000;     // open tunnels; beyond it new ones are closed
 };
 
 struct Store {
@@ -181,6 +332,10 @@ struct Config {
   Gateway gateway;
   DemoApi demo_api;
   Admin admin;
+  Passthrough passthrough;
+  // Written with the process id once every listener is up, removed at a clean stop; what
+  // `fapigate reload -c FILE` signals. Empty: none.
+  std::string pid_file;
 };
 
 }  // namespace fapigate::config

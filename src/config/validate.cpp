@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -14,6 +15,7 @@
 #include <boost/url/url_view.hpp>
 
 #include "config/detail.hpp"
+#include "core/cidr.hpp"
 #include "config/loader.hpp"
 
 namespace fapigate::config {
@@ -306,6 +308,41 @@ void check_client(Checker& c, const std::string& p, const ClientRegistration& cl
   for (std::size_t i = 0; i < cl.redirect_uris.size(); ++i) {
     c.redirect_uri(p + ".redirect_uris[" + std::to_string(i) + "]", cl.redirect_uris[i]);
   }
+  static constexpr std::string_view kProfiles[] = {"fapi2", "fapi1_advanced"};
+  if (!one_of(cl.profile, kProfiles)) {
+    c.add(p + ".profile", one_of_message(cl.profile, kProfiles));
+  }
+  // FAPI 2.0 SP §5.3.2.2-1: code only. FAPI 1.0 Part 2 §5.2.2-2: code id_token, or code with
+  // JARM.
+  static constexpr std::string_view kResponseTypes[] = {"code", "code id_token"};
+  for (std::size_t i = 0; i < cl.response_types.size(); ++i) {
+    const std::string rp = p + ".response_types[" + std::to_string(i) + "]";
+    if (!one_of(cl.response_types[i], kResponseTypes)) {
+      c.add(rp, one_of_message(cl.response_types[i], kResponseTypes));
+    } else if (cl.profile == "fapi2" && cl.response_types[i] != "code") {
+      c.add(rp, "a fapi2 client may only use response_type code (FAPI 2.0 SP 5.3.2.2-1)");
+    }
+  }
+  // FAPI 2.0 SP §5.4.1: PS256, ES256, EdDSA only.
+  static constexpr std::string_view kJwsAlgs[] = {"PS256", "ES256", "EdDSA"};
+  for (auto [key, value] : {std::pair{".id_token_signed_response_alg",
+                                      &cl.id_token_signed_response_alg},
+                            std::pair{".authorization_signed_response_alg",
+                                      &cl.authorization_signed_response_alg},
+                            std::pair{".request_object_signing_alg",
+                                      &cl.request_object_signing_alg}}) {
+    if (!value->empty() && !one_of(*value, kJwsAlgs)) {
+      c.add(p + key, one_of_message(*value, kJwsAlgs));
+    }
+  }
+  if (cl.profile == "fapi2" && !cl.require_pushed_authorization_requests) {
+    c.add(p + ".require_pushed_authorization_requests",
+          "a fapi2 client must use PAR (FAPI 2.0 SP 5.3.2.2-3)");
+  }
+  if (cl.profile == "fapi2" && cl.refresh_token_rotation) {
+    c.add(p + ".refresh_token_rotation",
+          "a fapi2 client must not rotate refresh tokens (FAPI 2.0 SP 5.3.2.1-9)");
+  }
 }
 
 // authorization_server.resources[] and the token format of the default audiences.
@@ -344,6 +381,42 @@ void check_resources(Checker& c, const AuthorizationServer& as,
   }
 }
 
+// authorization_server.registration (RFC 7591/7592). The files themselves are read (and their
+// contents checked) when the AS starts; here only what the configuration alone decides.
+void check_registration(Checker& c, const std::string& p, const DynamicRegistration& r) {
+  if (!r.enabled) {
+    return;
+  }
+  for (std::size_t i = 0; i < r.initial_access_tokens.size(); ++i) {
+    // base64url(SHA-256(token)): 43 characters, no padding (the token is never configured).
+    const std::string& h = r.initial_access_tokens[i];
+    const bool ok = h.size() == 43 && std::all_of(h.begin(), h.end(), [](char ch) {
+                      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' ||
+                             ch == '_';
+                    });
+    if (!ok) {
+      c.add(p + ".initial_access_tokens[" + std::to_string(i) + "]",
+            "must be base64url(SHA-256(token)), 43 characters, not the token itself");
+    }
+  }
+  if (r.initial_access_tokens.empty() && r.initial_access_tokens_file.empty()) {
+    c.add(p + ".initial_access_tokens",
+          "registration needs at least one initial access token (or initial_access_tokens_file)");
+  }
+  c.readable_file(p + ".initial_access_tokens_file", r.initial_access_tokens_file);
+  c.readable_file(p + ".software_statement_jwks_file", r.software_statement_jwks_file);
+  if (r.software_statement_required && r.software_statement_jwks_file.empty()) {
+    c.add(p + ".software_statement_jwks_file",
+          "required while software_statement_required is true");
+  }
+  if (!r.software_statement_jwks_file.empty() && r.software_statement_issuer.empty()) {
+    c.add(p + ".software_statement_issuer",
+          "required with software_statement_jwks_file (the directory's iss)");
+  }
+  c.range(p + ".software_statement_max_age", r.software_statement_max_age, 60, 366 * 86'400,
+          "seconds");
+}
+
 void check_authorization_server(Checker& c, const AuthorizationServer& as,
                                 std::vector<Bound>& bound) {
   const std::string p = "authorization_server";
@@ -376,6 +449,8 @@ void check_authorization_server(Checker& c, const AuthorizationServer& as,
     c.add(p + ".signing_alg", one_of_message(as.signing_alg, kSigningAlgs));
   }
   c.range(p + ".access_token_lifetime", as.access_token_lifetime, 1, 86'400, "seconds");
+  c.range(p + ".id_token_lifetime", as.id_token_lifetime, 1, 86'400, "seconds");
+  c.range(p + ".refresh_token_lifetime", as.refresh_token_lifetime, 60, 31'536'000, "seconds");
   c.readable_file(p + ".key_encryption_key_file", as.key_encryption_key_file);
   c.range(p + ".key_refresh_interval", as.key_refresh_interval, 1, 3'600, "seconds");
   c.range(p + ".key_publish_ahead", as.key_publish_ahead, 0, 7 * 86'400, "seconds");
@@ -414,16 +489,102 @@ void check_authorization_server(Checker& c, const AuthorizationServer& as,
     }
   }
   check_resources(c, as, ids);
+  check_registration(c, p + ".registration", as.registration);
+  std::vector<std::string> usernames;
+  for (std::size_t i = 0; i < as.users.size(); ++i) {
+    const std::string up = p + ".users[" + std::to_string(i) + "]";
+    const User& u = as.users[i];
+    if (u.username.empty() || u.username.size() > 256) {
+      c.add(up + ".username", "a username of 1 to 256 characters is required");
+    } else if (std::find(usernames.begin(), usernames.end(), u.username) != usernames.end()) {
+      c.add(up + ".username", "duplicate username '" + u.username + "'");
+    } else {
+      usernames.push_back(u.username);
+    }
+    // The full check (parameters, salt, key length) runs when the AS seeds the store.
+    if (u.password_hash.rfind("$scrypt$", 0) != 0) {
+      c.add(up + ".password_hash",
+            "expected an encoded scrypt hash ($scrypt$...) from `fapigate users hash-password`");
+    }
+  }
+}
+
+// RFC 9110 §5.1: field-name = token.
+bool is_header_name(std::string_view v) {
+  static constexpr std::string_view kTchar = "!#$%&'*+-.^_`|~";
+  return !v.empty() && std::all_of(v.begin(), v.end(), [](char ch) {
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           kTchar.find(ch) != std::string_view::npos;
+  });
+}
+
+// Headers the gateway writes itself towards the upstream (gateway/upstream_proxy.cpp).
+bool is_gateway_owned_header(std::string_view v) {
+  for (std::string_view n : {"Authorization", "Client-Cert", "Client-Cert-Chain", "Host",
+                             "Forwarded", "X-Forwarded-For", "X-Forwarded-Proto",
+                             "X-Forwarded-Host", "x-fapi-interaction-id", "Connection",
+                             "Content-Length", "Transfer-Encoding"}) {
+    if (v.size() == n.size() &&
+        std::equal(v.begin(), v.end(), n.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool is_host_name(std::string_view v) {
+  return !v.empty() && v.size() <= 253 && std::all_of(v.begin(), v.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '-' || ch == '.';
+  });
+}
+
+// "{name}" placeholders are whole segments; anything else with braces is a typo.
+void check_route_path(Checker& c, const std::string& path, const std::string& v) {
+  std::size_t start = 1;
+  while (start <= v.size()) {
+    std::size_t end = v.find('/', start);
+    if (end == std::string::npos) {
+      end = v.size();
+    }
+    std::string_view seg(v.data() + start, end - start);
+    bool braces = seg.find_first_of("{}") != std::string_view::npos;
+    if (braces && (seg.size() < 3 || seg.front() != '{' || seg.back() != '}' ||
+                   seg.substr(1, seg.size() - 2).find_first_of("{}") != std::string_view::npos)) {
+      c.add(path, "a '{name}' placeholder must be a whole path segment");
+      return;
+    }
+    if (v.find('%') != std::string::npos) {
+      c.add(path, "must not contain percent-encoding (paths are matched decoded)");
+      return;
+    }
+    start = end + 1;
+  }
 }
 
 void check_gateway(Checker& c, const Gateway& gw, std::vector<Bound>& bound) {
   const std::string p = "gateway";
-  c.listener(p + ".listener", gw.listener, true);
+  // Behind a TLS-terminating load balancer (trusted_proxies set) the listener may be plain
+  // HTTP or TLS without client certificates: the certificate arrives in RFC 9440 Client-Cert.
+  const bool behind_proxy = !gw.trusted_proxies.empty();
+  c.listener(p + ".listener", gw.listener, !behind_proxy);
   bound.push_back({p + ".listener", gw.listener.address, gw.listener.port});
   bool any_mtls = std::any_of(gw.routes.begin(), gw.routes.end(), [](const Route& r) {
     return r.sender_constraint == SenderConstraint::Mtls;
   });
-  if (any_mtls && gw.listener.tls && gw.listener.tls->client_cert == ClientCertMode::None) {
+  for (std::size_t i = 0; i < gw.trusted_proxies.size(); ++i) {
+    if (!core::parse_cidr(gw.trusted_proxies[i])) {
+      c.add(p + ".trusted_proxies[" + std::to_string(i) + "]",
+            "'" + gw.trusted_proxies[i] +
+                "' is not an IP address or CIDR range (e.g. 10.0.0.0/8), or has host bits set");
+    }
+  }
+  c.range(p + ".upstream_retries", gw.upstream_retries, 0, 10);
+  if (any_mtls && !behind_proxy && gw.listener.tls &&
+      gw.listener.tls->client_cert == ClientCertMode::None) {
     c.add(p + ".listener.tls.client_cert",
           "routes with sender_constraint 'mtls' need a client certificate (required or optional)");
   }
@@ -443,6 +604,7 @@ void check_gateway(Checker& c, const Gateway& gw, std::vector<Bound>& bound) {
     c.add(p + ".routes", "the gateway needs at least one route");
   }
   std::set<std::string> issuer_ids;
+  int opaque_issuers = 0;
   for (std::size_t i = 0; i < gw.issuers.size(); ++i) {
     const Issuer& is = gw.issuers[i];
     std::string ip = p + ".issuers[" + std::to_string(i) + "]";
@@ -452,8 +614,12 @@ void check_gateway(Checker& c, const Gateway& gw, std::vector<Bound>& bound) {
         c.add(ip + ".issuer", "duplicate issuer '" + is.issuer + "'");
       }
     }
-    if (c.required(ip + ".jwks_uri", is.jwks_uri)) {
+    // Empty: discovered from {issuer}/.well-known/openid-configuration (OIDC Discovery §4).
+    if (!is.jwks_uri.empty()) {
       c.https_url(ip + ".jwks_uri", is.jwks_uri);
+    }
+    if (!is.introspection_endpoint.empty()) {
+      c.https_url(ip + ".introspection_endpoint", is.introspection_endpoint);
     }
     if (is.audiences.empty()) {
       c.add(ip + ".audiences", "must list at least one audience");
@@ -470,6 +636,29 @@ void check_gateway(Checker& c, const Gateway& gw, std::vector<Bound>& bound) {
     c.readable_file(ip + ".extra_keys_file", is.extra_keys_file);
     c.range(ip + ".jwks_refetch_min_interval", is.jwks_refetch_min_interval, 0, 3'600, "seconds");
     c.range(ip + ".jwks_max_age", is.jwks_max_age, 1, 86'400, "seconds");
+    c.range(ip + ".jwks_min_age", is.jwks_min_age, 1, 86'400, "seconds");
+    if (is.jwks_min_age > is.jwks_max_age) {
+      c.add(ip + ".jwks_min_age", "must not exceed jwks_max_age (" +
+                                      std::to_string(is.jwks_max_age) + " seconds)");
+    }
+    c.range(ip + ".jwks_max_stale", is.jwks_max_stale, 0, 30 * 86'400, "seconds");
+    c.range(ip + ".introspection_inactive_cache", is.introspection_inactive_cache, 0, 300,
+            "seconds");
+    if (is.opaque_tokens) {
+      if (++opaque_issuers > 1) {
+        c.add(ip + ".opaque_tokens",
+              "only one issuer may take opaque tokens (an opaque token does not name its issuer)");
+      }
+      c.required(ip + ".introspection_client_id", is.introspection_client_id);
+      if (is.introspection_endpoint.empty() && !is.jwks_uri.empty()) {
+        c.add(ip + ".introspection_endpoint",
+              "required when opaque_tokens is true and jwks_uri is set (no discovery)");
+      }
+      if (is.client_cert_file.empty()) {
+        c.add(ip + ".client_cert_file",
+              "required when opaque_tokens is true (introspection is authenticated with mTLS)");
+      }
+    }
     c.range(ip + ".clock_skew", is.clock_skew, 0, 300, "seconds");
   }
   std::set<std::string> names;
@@ -485,7 +674,12 @@ void check_gateway(Checker& c, const Gateway& gw, std::vector<Bound>& bound) {
       } else if (auto star = r.path.find('*'); star != std::string::npos &&
                                                 star != r.path.size() - 1) {
         c.add(rp + ".path", "'*' is only allowed as the last character (a prefix match)");
+      } else {
+        check_route_path(c, rp + ".path", r.path);
       }
+    }
+    if (!r.host.empty() && !is_host_name(r.host)) {
+      c.add(rp + ".host", "'" + r.host + "' is not a host name (letters, digits, '-', '.')");
     }
     for (std::size_t j = 0; j < r.methods.size(); ++j) {
       c.method_token(rp + ".methods[" + std::to_string(j) + "]", r.methods[j]);
@@ -493,8 +687,64 @@ void check_gateway(Checker& c, const Gateway& gw, std::vector<Bound>& bound) {
     for (std::size_t j = 0; j < r.scopes.size(); ++j) {
       c.scope_token(rp + ".scopes[" + std::to_string(j) + "]", r.scopes[j]);
     }
-    if (c.required(rp + ".upstream", r.upstream)) {
+    for (std::size_t j = 0; j < r.scopes_any.size(); ++j) {
+      c.scope_token(rp + ".scopes_any[" + std::to_string(j) + "]", r.scopes_any[j]);
+    }
+    for (const auto& ms : r.method_scopes) {
+      std::string mp = rp + ".method_scopes." + ms.method;
+      c.method_token(mp, ms.method);
+      if (!r.methods.empty() &&
+          std::find(r.methods.begin(), r.methods.end(), ms.method) == r.methods.end()) {
+        c.add(mp, "method '" + ms.method + "' is not in this route's methods");
+      }
+      if (ms.scopes.empty()) {
+        c.add(mp, "must list at least one scope");
+      }
+      for (std::size_t j = 0; j < ms.scopes.size(); ++j) {
+        c.scope_token(mp + "[" + std::to_string(j) + "]", ms.scopes[j]);
+      }
+    }
+    if (r.upstreams.empty()) {
+      if (c.required(rp + ".upstream", r.upstream)) {
+        c.upstream_url(rp + ".upstream", r.upstream);
+      }
+    } else if (!r.upstream.empty()) {
       c.upstream_url(rp + ".upstream", r.upstream);
+    }
+    for (std::size_t j = 0; j < r.upstreams.size(); ++j) {
+      c.upstream_url(rp + ".upstreams[" + std::to_string(j) + "]", r.upstreams[j]);
+    }
+    if (r.upstream_tls) {
+      const std::string tp = rp + ".upstream_tls";
+      if (r.upstream_tls->client_cert_file.empty() != r.upstream_tls->client_key_file.empty()) {
+        c.add(tp, "client_cert_file and client_key_file go together");
+      }
+      c.readable_file(tp + ".ca_file", r.upstream_tls->ca_file);
+      c.readable_file(tp + ".client_cert_file", r.upstream_tls->client_cert_file);
+      c.readable_file(tp + ".client_key_file", r.upstream_tls->client_key_file);
+    }
+    for (std::size_t j = 0; j < r.audiences.size(); ++j) {
+      c.required(rp + ".audiences[" + std::to_string(j) + "]", r.audiences[j]);
+    }
+    for (const auto& ch : r.claim_headers) {
+      std::string hp = rp + ".claim_headers." + ch.header;
+      if (!is_header_name(ch.header)) {
+        c.add(hp, "'" + ch.header + "' is not a valid header name");
+      } else if (is_gateway_owned_header(ch.header)) {
+        c.add(hp, "'" + ch.header + "' is set by the gateway itself and cannot carry a claim");
+      }
+      if (ch.claim.empty()) {
+        c.add(hp, "must name a claim");
+      }
+    }
+    if (!r.scope_header.empty()) {
+      if (!is_header_name(r.scope_header) || is_gateway_owned_header(r.scope_header)) {
+        c.add(rp + ".scope_header", "'" + r.scope_header + "' is not a usable header name");
+      }
+      if (!behind_proxy) {
+        c.add(rp + ".scope_header",
+              "needs gateway.trusted_proxies (the header is believed only from them)");
+      }
     }
     for (std::size_t j = 0; j < r.issuers.size(); ++j) {
       if (!issuer_ids.count(r.issuers[j])) {
@@ -523,6 +773,81 @@ void check_admin(Checker& c, const Admin& admin, std::vector<Bound>& bound) {
               "add admin.listener.tls, or set admin.allow_plaintext_remote: true");
   }
   bound.push_back({"admin.listener", admin.listener.address, admin.listener.port});
+}
+
+// A server name as a passthrough route matches it: a DNS name, or "*." and one (RFC 6125 §6.4.3
+// style: the star stands for exactly one leftmost label).
+bool valid_server_name_pattern(std::string_view v) {
+  if (v.rfind("*.", 0) == 0) {
+    v.remove_prefix(2);
+  }
+  if (v.empty() || v.size() > 253 || v.back() == '.' || v.front() == '.') {
+    return false;
+  }
+  return std::all_of(v.begin(), v.end(), [](char ch) {
+           return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
+         }) &&
+         v.find("..") == std::string_view::npos;
+}
+
+void check_passthrough(Checker& c, const Passthrough& pt, std::vector<Bound>& bound) {
+  const std::string p = "passthrough";
+  c.required(p + ".listener.address", pt.listener.address);
+  if (pt.listener.tls) {
+    c.add(p + ".listener.tls",
+          "a passthrough listener does not terminate TLS (the backends do); remove tls");
+  }
+  bound.push_back({p + ".listener", pt.listener.address, pt.listener.port});
+  if (pt.routes.empty() && pt.default_backend.empty()) {
+    c.add(p + ".routes", "needs at least one route or a default_backend");
+  }
+  // A backend that is this very listener would loop every connection back into itself.
+  auto self_loop = [&pt](const HostPort& hp) {
+    if (pt.listener.port == 0 || hp.port != pt.listener.port) {
+      return false;
+    }
+    const std::string& a = pt.listener.address;
+    return hp.host == a || wildcard(a) ||
+           ((hp.host == "localhost" || hp.host.rfind("127.", 0) == 0 || hp.host == "::1") &&
+            (a == "localhost" || a.rfind("127.", 0) == 0 || a == "::1"));
+  };
+  auto backend = [&](const std::string& path, const std::string& v) {
+    auto hp = parse_host_port(v);
+    if (!hp) {
+      c.add(path, "'" + v + "' is not host:port (a port 1..65535; [v6]:port for IPv6)");
+    } else if (self_loop(*hp)) {
+      c.add(path, "'" + v + "' is the passthrough listener itself");
+    }
+  };
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < pt.routes.size(); ++i) {
+    const std::string rp = p + ".routes[" + std::to_string(i) + "]";
+    const PassthroughRoute& r = pt.routes[i];
+    if (c.required(rp + ".server_name", r.server_name)) {
+      if (!valid_server_name_pattern(r.server_name)) {
+        c.add(rp + ".server_name",
+              "'" + r.server_name + "' is not a DNS name (or *. and a DNS name)");
+      }
+      std::string lower = r.server_name;
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+      if (!names.insert(lower).second) {
+        c.add(rp + ".server_name", "duplicate server_name '" + r.server_name + "'");
+      }
+    }
+    if (c.required(rp + ".backend", r.backend)) {
+      backend(rp + ".backend", r.backend);
+    }
+  }
+  if (!pt.default_backend.empty()) {
+    backend(p + ".default_backend", pt.default_backend);
+  }
+  c.range(p + ".client_hello_timeout_ms", pt.client_hello_timeout_ms, 1, 600'000,
+          "milliseconds");
+  c.range(p + ".connect_timeout_ms", pt.connect_timeout_ms, 1, 600'000, "milliseconds");
+  c.range(p + ".idle_timeout_ms", pt.idle_timeout_ms, 1, 86'400'000, "milliseconds");
+  c.range(p + ".max_connections", pt.max_connections, 1, 1'000'000);
 }
 
 void check_limits(Checker& c, const Limits& l) {
@@ -566,6 +891,9 @@ std::vector<Issue> validate_issues(const Config& config) {
   }
   if (config.admin.enabled) {
     check_admin(c, config.admin, bound);
+  }
+  if (config.passthrough.enabled) {
+    check_passthrough(c, config.passthrough, bound);
   }
   check_listener_overlap(c, bound);
   return std::move(c.issues);

@@ -8,10 +8,18 @@ bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) {
     return false;
   }
+  // ASCII case folding only (RFC 9110 §5.1 field names, schemes, tokens), inline rather than
+  // std::tolower's locale lookup per character: header names are compared many times per
+  // proxied request.
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
+    const auto x = static_cast<unsigned char>(a[i]);
+    const auto y = static_cast<unsigned char>(b[i]);
+    if (x != y) {
+      const auto lx = static_cast<unsigned char>(x >= 'A' && x <= 'Z' ? x + 32 : x);
+      const auto ly = static_cast<unsigned char>(y >= 'A' && y <= 'Z' ? y + 32 : y);
+      if (lx != ly) {
+        return false;
+      }
     }
   }
   return true;

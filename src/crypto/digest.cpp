@@ -4,7 +4,9 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "core/base64url.hpp"
@@ -41,6 +43,17 @@ std::string sha256(std::string_view data) {
   return std::string(reinterpret_cast<const char*>(out), len);
 }
 
+std::string sha512(std::string_view data) {
+  static const MdPtr md(EVP_MD_fetch(nullptr, "SHA512", nullptr));
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!md || EVP_Digest(data.data(), data.size(), out, &len, md.get(), nullptr) != 1 ||
+      len != 64) {
+    fatal("SHA-512 unavailable");
+  }
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
+
 std::string sha256_b64url(std::string_view data) { return core::base64url_encode(sha256(data)); }
 
 std::string fingerprint(std::string_view secret) { return core::hex(sha256(secret)).substr(0, 12); }
@@ -71,13 +84,39 @@ std::string random_bytes(std::size_t n) {
 std::string random_token(std::size_t n) { return core::base64url_encode(random_bytes(n)); }
 
 std::string uuid_v4() {
-  std::string b = random_bytes(16);
+  // One per gateway request (x-fapi-interaction-id): the bytes come from a per-thread pool
+  // filled from RAND_bytes 4 KiB at a time, still CSPRNG output, instead of a RAND_bytes call
+  // (its locking and DRBG bookkeeping) per UUID. Interaction ids are correlation ids, not
+  // secrets; secrets keep calling random_bytes.
+  struct Pool {
+    unsigned char bytes[4096];
+    std::size_t used = sizeof bytes;
+  };
+  thread_local Pool pool;
+  if (pool.used + 16 > sizeof pool.bytes) {
+    if (RAND_bytes(pool.bytes, sizeof pool.bytes) != 1) {
+      fatal("RAND_bytes failed: the CSPRNG is unavailable");
+    }
+    pool.used = 0;
+  }
+  unsigned char b[16];
+  std::memcpy(b, pool.bytes + pool.used, sizeof b);
+  OPENSSL_cleanse(pool.bytes + pool.used, sizeof b);  // handed out once
+  pool.used += sizeof b;
   // RFC 9562 §5.4: version 4 in the high nibble of octet 6, variant 10 in octet 8.
-  b[6] = static_cast<char>((static_cast<unsigned char>(b[6]) & 0x0f) | 0x40);
-  b[8] = static_cast<char>((static_cast<unsigned char>(b[8]) & 0x3f) | 0x80);
-  std::string h = core::hex(b);
-  return h.substr(0, 8) + '-' + h.substr(8, 4) + '-' + h.substr(12, 4) + '-' + h.substr(16, 4) +
-         '-' + h.substr(20, 12);
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  std::size_t o = 0;
+  for (std::size_t i = 0; i < sizeof b; ++i) {
+    if (o == 8 || o == 13 || o == 18 || o == 23) {
+      ++o;  // the dashes of 8-4-4-4-12
+    }
+    out[o++] = kHex[b[i] >> 4];
+    out[o++] = kHex[b[i] & 0x0f];
+  }
+  return out;
 }
 
 }  // namespace fapigate::crypto

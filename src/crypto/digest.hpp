@@ -9,6 +9,8 @@ namespace fapigate::crypto {
 
 // Raw 32-byte SHA-256 digest.
 std::string sha256(std::string_view data);
+// Raw 64-byte SHA-512 digest (the hash of EdDSA/Ed25519 for OIDC at_hash / c_hash / s_hash).
+std::string sha512(std::string_view data);
 // base64url(SHA-256(data)), the form of x5t#S256, jkt, at_hash halves aside.
 std::string sha256_b64url(std::string_view data);
 // First 12 hex characters of SHA-256: what logs carry in place of a token or secret.

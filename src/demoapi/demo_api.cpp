@@ -28,7 +28,25 @@ boost::json::object caller_claims(const http::Request& req) {
     return {};
   }
   auto claims = core::parse_json_object(*payload, core::JsonLimits{16 * 1024, 8});
-  return claims ? std::move(*claims) : boost::json::object{};
+  if (!claims) {
+    return {};
+  }
+  // An opaque (phantom) token reaches the API as the issuer's RFC 9701 introspection JWT: the
+  // token's claims sit in its token_introspection member.
+  if (const auto* intro = core::get_object(*claims, "token_introspection")) {
+    return *intro;
+  }
+  return std::move(*claims);
+}
+
+// "jwt" when the Authorization header carries a compact JWS, "other" for anything else (an
+// opaque token must never get this far), "" when absent: tests assert what the gateway forwards.
+std::string authorization_kind(const http::Request& req) {
+  auto auth = req.headers.get("Authorization");
+  if (!auth) {
+    return {};
+  }
+  return core::split(*auth, '.').size() == 3 ? "jwt" : "other";
 }
 
 std::string forwarded_cert_thumbprint(const http::Request& req) {
@@ -47,6 +65,10 @@ boost::json::object caller(const http::Request& req) {
   who["client_id"] = core::get_string(claims, "client_id").value_or("");
   who["scope"] = core::get_string(claims, "scope").value_or("");
   who["certificate_thumbprint"] = forwarded_cert_thumbprint(req);
+  who["authorization"] = authorization_kind(req);
+  if (auto user = req.headers.get("X-User")) {
+    who["x_user"] = std::string(*user);  // a claim header configured on the gateway route
+  }
   if (const auto* cnf = core::get_object(claims, "cnf")) {
     who["token_cnf_x5t#S256"] = core::get_string(*cnf, "x5t#S256").value_or("");
   }

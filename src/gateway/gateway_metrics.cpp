@@ -122,6 +122,19 @@ void register_issuer_metrics(core::metrics::Registry& registry,
         auto k = weak.lock();
         return k ? k->fetch_failure_count() : 0;
       });
+  registry.counter_fn("fapigate_gateway_introspections_total",
+                      "Introspection calls for opaque tokens (phantom token), per issuer.", labels,
+                      [weak] {
+                        auto k = weak.lock();
+                        return k ? k->introspection_count() : 0;
+                      });
+  registry.counter_fn(
+      "fapigate_gateway_introspection_failures_total",
+      "Introspection calls that failed (transport, HTTP status, no endpoint), per issuer.", labels,
+      [weak] {
+        auto k = weak.lock();
+        return k ? k->introspection_failure_count() : 0;
+      });
   registry.gauge_fn("fapigate_gateway_jwks_keys_loaded",
                     "1 once the issuer's JWKS has been loaded at least once, else 0.", labels,
                     [weak] {

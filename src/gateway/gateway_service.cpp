@@ -1,14 +1,19 @@
 #include "gateway/gateway_service.hpp"
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <sstream>
 
+#include <boost/json/serialize.hpp>
+
+#include "core/cidr.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "crypto/digest.hpp"
+#include "gateway/client_cert_header.hpp"
 #include "gateway/gateway_metrics.hpp"
 #include "gateway/route_policy.hpp"
 #include "gateway/sender_constraint.hpp"
@@ -112,18 +117,105 @@ std::string quoted(std::string_view s) {
   return out;
 }
 
+// RFC 9110 §9.2.2: only these may be sent again after a failure.
+bool is_idempotent(std::string_view m) {
+  return m == "GET" || m == "HEAD" || m == "PUT" || m == "DELETE" || m == "OPTIONS";
+}
+
+bool is_timeout(const ErrorCode& ec) {
+  return ec == boost::system::errc::timed_out ||
+         ec.message().find("timeout") != std::string::npos ||
+         ec.message().find("timed out") != std::string::npos;
+}
+
+// The request cannot have reached the upstream application: it could not connect, or the
+// connection went away before any response byte. Anything else (a timeout while waiting, an
+// oversized answer) may follow a side effect and is never retried.
+bool is_retryable(const ErrorCode& ec) {
+  using boost::system::errc::errc_t;
+  for (errc_t e : {errc_t::connection_refused, errc_t::connection_reset,
+                   errc_t::connection_aborted, errc_t::host_unreachable,
+                   errc_t::network_unreachable, errc_t::not_connected, errc_t::broken_pipe}) {
+    if (ec == e) {
+      return true;
+    }
+  }
+  // asio's eof / Beast's end_of_stream: closed before a response (no Asio include here).
+  const std::string_view cat = ec.category().name();
+  return (cat == "asio.misc" && ec.value() == 2) || (cat == "beast.http" && ec.value() == 1);
+}
+
+// A claim as a header value: strings as they are, numbers and booleans as JSON, arrays of
+// strings space-separated; objects and absent claims give nothing.
+std::optional<std::string> claim_value(const boost::json::object& claims, std::string_view name) {
+  auto it = claims.find(name);
+  if (it == claims.end()) {
+    return std::nullopt;
+  }
+  const auto& v = it->value();
+  if (const auto* s = v.if_string()) {
+    return std::string(*s);
+  }
+  if (v.is_int64() || v.is_uint64() || v.is_bool() || v.is_double()) {
+    return boost::json::serialize(v);
+  }
+  if (const auto* a = v.if_array()) {
+    std::string out;
+    for (const auto& e : *a) {
+      if (const auto* s = e.if_string()) {
+        out += out.empty() ? std::string(*s) : " " + std::string(*s);
+      }
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+// A route's upstream pool, resolved once.
+struct RouteRuntime {
+  std::vector<std::string> targets;
+  std::shared_ptr<http::Client> client;
+  std::shared_ptr<std::atomic<std::uint32_t>> next =
+      std::make_shared<std::atomic<std::uint32_t>>(0);
+  std::vector<std::string> strip;  // claim headers and the scope header
+};
+
+constexpr std::size_t kMaxScopeHeader = 1024;
+
+// Logs identify a token by a hash prefix only, never the token (STYLE.md §6).
+std::string token_hash_prefix(const http::Request& req) {
+  auto auth = req.headers.get("Authorization");
+  if (!auth) {
+    return {};
+  }
+  auto sp = auth->find(' ');
+  if (sp == std::string_view::npos) {
+    return {};
+  }
+  return core::hex(crypto::sha256(core::trim(auth->substr(sp + 1)))).substr(0, 12);
+}
+
 class GatewayServiceImpl final : public GatewayService {
 public:
   GatewayServiceImpl(config::Gateway settings, std::unique_ptr<TokenVerifier> verifier,
                      std::shared_ptr<http::Client> upstream, const core::Clock& clock,
-                     core::metrics::Registry* registry)
+                     core::metrics::Registry* registry, std::vector<RouteRuntime> runtime)
       : settings_(std::move(settings)),
         verifier_(std::move(verifier)),
         upstream_(std::move(upstream)),
         clock_(clock),
         own_registry_(registry ? nullptr : std::make_unique<core::metrics::Registry>()),
         registry_(registry ? *registry : *own_registry_),
-        metrics_(registry_, settings_.routes) {}
+        metrics_(registry_, settings_.routes),
+        runtime_(std::move(runtime)) {
+    std::vector<core::Cidr> ranges;
+    for (const auto& t : settings_.trusted_proxies) {
+      if (auto c = core::parse_cidr(t)) {
+        ranges.push_back(*c);
+      }
+    }
+    trusted_ = core::CidrSet(std::move(ranges));
+  }
 
   void warm_up() override { verifier_->prefetch_all(); }
 
@@ -153,12 +245,50 @@ public:
     ctx->request = std::move(request);
     ctx->respond = std::move(respond);
 
-    auto match = match_route(settings_.routes, ctx->request.method, ctx->request.path);
+    ctx->trusted_peer = !trusted_.empty() && trusted_.contains(ctx->request.remote_address);
+    std::string host;
+    if (auto h = ctx->request.headers.get("Host")) {
+      host = host_of(*h).value_or("");
+    }
+    auto match = match_route(settings_.routes, ctx->request.method, ctx->request.path, host);
     if (match.error) {
       ctx->allow = std::move(match.allow);
       return refuse(*ctx, *match.error, nullptr);
     }
     ctx->route = match.route;
+    ctx->path = std::move(match.path);
+    // RFC 9110 §7.4 / §15.5.20: a connection whose TLS server name is another host than the
+    // request names is misdirected (the certificate vouched for the SNI, not for Host); 421
+    // tells a client that reused a connection to retry on a fresh one.
+    if (!ctx->route->host.empty() && ctx->request.tls && !ctx->request.sni.empty() &&
+        !core::iequals(ctx->request.sni, host)) {
+      return refuse(*ctx, GwErrc::MisdirectedRequest, ctx->route);
+    }
+    ctx->certificate = ctx->request.peer_certificate;
+    if (ctx->trusted_peer) {
+      // RFC 9440 §2.4/§3: a trusted TLS-terminating proxy passes the client's certificate; from
+      // anyone else the header is ignored and stripped (upstream_proxy.cpp).
+      const std::size_t n = ctx->request.headers.count("Client-Cert");
+      if (n > 1) {
+        return refuse(*ctx, GwErrc::ClientCertInvalid, ctx->route);
+      }
+      if (n == 1) {
+        auto cert = parse_client_cert_header(*ctx->request.headers.get("Client-Cert"));
+        if (!cert) {
+          return refuse(*ctx, GwErrc::ClientCertInvalid, ctx->route);
+        }
+        ctx->certificate = std::move(*cert);
+      }
+      if (!ctx->route->scope_header.empty()) {
+        if (auto sh = ctx->request.headers.get(ctx->route->scope_header)) {
+          if (sh->size() > kMaxScopeHeader ||
+              ctx->request.headers.count(ctx->route->scope_header) > 1) {
+            return refuse(*ctx, GwErrc::AuthorizationInvalid, ctx->route);
+          }
+          ctx->extra_scopes = core::split_scopes(*sh);
+        }
+      }
+    }
     auto bearer = extract_bearer(ctx->request);
     if (bearer.error) {
       return refuse(*ctx, *bearer.error, ctx->route);
@@ -177,6 +307,12 @@ private:
     std::shared_ptr<const VerifiedToken> token;
     std::string allow;
     std::chrono::steady_clock::time_point started;
+    bool trusted_peer = false;
+    std::string path;  // normalised
+    std::shared_ptr<const http::PeerCertificate> certificate;  // connection's or trusted header's
+    std::vector<std::string> extra_scopes;  // from a trusted scope_header
+    std::vector<http::Headers::Field> claim_headers;
+    std::size_t attempts = 0;
   };
 
   void on_verified(const std::shared_ptr<Exchange>& ctx, VerifyResult result) {
@@ -185,25 +321,64 @@ private:
       return refuse(*ctx, code, ctx->route);
     }
     ctx->token = *result;
-    if (auto err = check_sender_constraint(*ctx->token, ctx->request.peer_certificate.get(),
+    if (auto err = check_sender_constraint(*ctx->token, ctx->certificate.get(),
                                            ctx->route->sender_constraint)) {
       return refuse(*ctx, *err, ctx->route);
     }
-    if (auto err = check_route_policy(*ctx->route, *ctx->token)) {
+    if (auto err = check_route_policy(*ctx->route, *ctx->token, ctx->request.method,
+                                      ctx->extra_scopes)) {
       return refuse(*ctx, *err, ctx->route);
+    }
+    for (const auto& ch : ctx->route->claim_headers) {
+      auto v = claim_value(ctx->token->claims, ch.claim);
+      if (!v) {
+        continue;
+      }
+      if (!safe_field_value(*v) || v->size() > 4096) {
+        // A claim that would split or bloat the upstream request is refused, not truncated.
+        return refuse(*ctx, GwErrc::ClaimInvalid, ctx->route);
+      }
+      ctx->claim_headers.push_back({ch.header, std::move(*v)});
     }
     forward(ctx);
   }
 
   void forward(const std::shared_ptr<Exchange>& ctx) {
-    auto upstream_req =
-        make_upstream_request(ctx->request, ctx->route->upstream, ctx->interaction_id);
+    const RouteRuntime& rt = runtime_[route_index(ctx->route)];
+    ForwardOptions opts;
+    opts.target = ctx->path;
+    if (!ctx->request.query.empty()) {
+      opts.target += '?';
+      opts.target += ctx->request.query;
+    }
+    opts.certificate = ctx->certificate.get();
+    opts.trusted_proxy = ctx->trusted_peer;
+    if (!ctx->token->upstream_jwt.empty()) {
+      opts.authorization = "Bearer " + ctx->token->upstream_jwt;
+    }
+    opts.strip = &rt.strip;
+    opts.add = &ctx->claim_headers;
+    // Round robin; a retry moves on to the next target.
+    const std::uint32_t slot = rt.next->fetch_add(1, std::memory_order_relaxed);
+    const std::string& target = rt.targets[slot % rt.targets.size()];
+    auto built = make_upstream_request(ctx->request, target, ctx->interaction_id, opts);
+    if (!built) {
+      return refuse(*ctx, GwErrc::AuthorizationInvalid, ctx->route);
+    }
+    auto upstream_req = std::move(*built);
     upstream_req.timeout = std::chrono::milliseconds(settings_.upstream_timeout_ms);
-    upstream_->send(std::move(upstream_req), [this, ctx](Result<http::Response> r) {
+    ++ctx->attempts;
+    rt.client->send(std::move(upstream_req), [this, ctx](Result<http::Response> r) {
       if (!r) {
-        const bool timeout = r.error() == boost::system::errc::timed_out ||
-                             r.error().message().find("timeout") != std::string::npos ||
-                             r.error().message().find("timed out") != std::string::npos;
+        const bool timeout = is_timeout(r.error());
+        if (!timeout && is_idempotent(ctx->request.method) && is_retryable(r.error()) &&
+            ctx->attempts <= settings_.upstream_retries) {
+          core::log::warn("upstream_retry", {{"route", ctx->route->name},
+                                             {"error", r.error().message()},
+                                             {"interaction_id", ctx->interaction_id}});
+          metrics_.upstream_error(route_index(ctx->route), false);
+          return forward(ctx);
+        }
         core::log::error("upstream_failed", {{"route", ctx->route->name},
                                              {"error", r.error().message()},
                                              {"interaction_id", ctx->interaction_id}});
@@ -231,7 +406,8 @@ private:
         challenge += ", error_description=" + quoted(r.description);
       }
       if (code == GwErrc::InsufficientScope && route) {
-        challenge += ", scope=" + quoted(required_scope_string(*route));
+        challenge += ", scope=" +
+                     quoted(required_scope_string(*route, ctx.request.method, ctx.extra_scopes));
       }
       resp.headers.add("WWW-Authenticate", challenge);
     }
@@ -271,7 +447,10 @@ private:
                       {"outcome", std::string(outcome)},
                       {"client_id", ctx.token ? ctx.token->client_id : std::string()},
                       {"jti", ctx.token ? ctx.token->jti : std::string()},
-                      {"cert", cert ? cert->x5t_s256.substr(0, 12) : std::string()},
+                      {"cert", ctx.certificate    ? ctx.certificate->x5t_s256.substr(0, 12)
+                               : cert             ? cert->x5t_s256.substr(0, 12)
+                                                  : std::string()},
+                      {"token", token_hash_prefix(ctx.request)},
                       {"interaction_id", ctx.interaction_id},
                       {"remote", ctx.request.remote_address},
                       {"duration_us", static_cast<long long>(us)}});
@@ -289,6 +468,8 @@ private:
   std::unique_ptr<core::metrics::Registry> own_registry_;
   core::metrics::Registry& registry_;
   GatewayMetrics metrics_;
+  std::vector<RouteRuntime> runtime_;  // by route index
+  core::CidrSet trusted_;
 };
 
 Result<std::shared_ptr<const jose::VerifierSet>> load_extra_keys(const config::Issuer& issuer) {
@@ -356,8 +537,40 @@ Result<std::shared_ptr<GatewayService>> GatewayService::create(const config::Gat
   auto verifier = std::make_unique<TokenVerifier>(std::move(issuers),
                                                   settings.verified_token_cache_entries,
                                                   *deps.clock);
-  auto service = std::make_shared<GatewayServiceImpl>(
-      settings, std::move(verifier), std::move(deps.upstream_client), *deps.clock, deps.metrics);
+  std::vector<RouteRuntime> runtime;
+  for (const auto& r : settings.routes) {
+    RouteRuntime rt;
+    if (!r.upstream.empty()) {
+      rt.targets.push_back(r.upstream);
+    }
+    rt.targets.insert(rt.targets.end(), r.upstreams.begin(), r.upstreams.end());
+    if (rt.targets.empty()) {
+      return make_error_code(boost::system::errc::invalid_argument);
+    }
+    rt.client = deps.upstream_client;
+    if (r.upstream_tls) {
+      if (!deps.upstream_tls_client) {
+        return make_error_code(boost::system::errc::not_supported);
+      }
+      auto c = deps.upstream_tls_client(*r.upstream_tls);
+      if (!c) {
+        core::log::error("gateway_upstream_tls_failed", {{"route", r.name}});
+        return c.error();
+      }
+      rt.client = *c;
+    }
+    for (const auto& ch : r.claim_headers) {
+      rt.strip.push_back(ch.header);
+    }
+    if (!r.scope_header.empty()) {
+      rt.strip.push_back(r.scope_header);
+    }
+    runtime.push_back(std::move(rt));
+  }
+  auto service = std::make_shared<GatewayServiceImpl>(settings, std::move(verifier),
+                                                      std::move(deps.upstream_client),
+                                                      *deps.clock, deps.metrics,
+                                                      std::move(runtime));
   GatewayServiceImpl::register_scrape_metrics(service);
   return std::shared_ptr<GatewayService>(std::move(service));
 }

@@ -20,6 +20,10 @@ struct GatewayDeps {
   // HTTP client for an issuer's JWKS (trust and client certificate from its settings).
   std::function<Result<std::shared_ptr<http::Client>>(const config::Issuer&)> issuer_client;
   std::shared_ptr<http::Client> upstream_client;
+  // HTTP client for a route with upstream_tls (trust, optional client certificate for mTLS to
+  // the upstream). Null: such routes fail to create.
+  std::function<Result<std::shared_ptr<http::Client>>(const config::UpstreamTls&)>
+      upstream_tls_client;
   const core::Clock* clock = nullptr;
   // Where the gateway registers its series (gateway_metrics.hpp); null: a private registry,
   // so the request path records unconditionally.

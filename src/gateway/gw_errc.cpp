@@ -6,7 +6,7 @@ namespace fapigate::gw {
 namespace {
 
 // Indexed by GwErrc value; order must follow the enum.
-constexpr std::array<Refusal, 24> kRefusals{{
+constexpr std::array<Refusal, 28> kRefusals{{
     {500, "", "internal error", "internal"},
     {401, "", "", "token_missing"},
     {400, "invalid_request", "access tokens are accepted only in the Authorization header",
@@ -34,6 +34,12 @@ constexpr std::array<Refusal, 24> kRefusals{{
     {400, "invalid_request", "the request path is not allowed", "path_invalid"},
     {502, "", "the upstream service is unavailable", "upstream_unavailable"},
     {504, "", "the upstream service did not answer in time", "upstream_timeout"},
+    {421, "", "the request's Host does not match the TLS server name", "misdirected_request"},
+    {400, "invalid_request", "malformed Client-Cert header", "client_cert_invalid"},
+    {401, "invalid_token", "the access token is not active", "token_inactive"},
+    // RFC 6750 §3.1 has no error code for "cannot check right now"; 503 tells the client to
+    // retry rather than to fetch a new token.
+    {503, "", "the token issuer cannot be reached", "introspection_unavailable"},
 }};
 static_assert(kRefusals.size() == kGwErrcEnd, "one refusal per GwErrc value, in enum order");
 

@@ -33,9 +33,14 @@ enum class GwErrc {
   PathInvalid,           // dot segments or encoded slashes in the path
   UpstreamUnavailable,   // the upstream refused or reset the connection
   UpstreamTimeout,       // the upstream did not answer in time
+  MisdirectedRequest,    // Host names another host than the TLS SNI (RFC 9110 §15.5.20: 421)
+  ClientCertInvalid,     // a trusted proxy's RFC 9440 Client-Cert header is malformed
+  TokenInactive,         // introspection says the opaque token is not active (RFC 7662 §2.2)
+  IntrospectionUnavailable,  // the issuer's introspection endpoint could not be asked
 };
 // One past the last GwErrc value (metrics pre-register a series per value); keep it in step.
-inline constexpr std::size_t kGwErrcEnd = static_cast<std::size_t>(GwErrc::UpstreamTimeout) + 1;
+inline constexpr std::size_t kGwErrcEnd =
+    static_cast<std::size_t>(GwErrc::IntrospectionUnavailable) + 1;
 ErrorCode make_error_code(GwErrc e);
 
 struct Refusal {

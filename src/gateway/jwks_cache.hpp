@@ -1,11 +1,16 @@
 // One issuer's verification keys: its JWKS fetched over HTTPS and prepared once per key
-// (jose::VerifierSet), plus configured extra keys. An unknown kid triggers a refetch at most
-// once per `jwks_refetch_min_interval`; a snapshot older than `jwks_max_age` is refreshed in the
-// background while the old one keeps serving; an unreachable issuer leaves the cached keys in
-// place. Keys of different issuers never mix: each issuer has its own IssuerKeys.
+// (jose::VerifierSet), plus configured extra keys. The JWKS URI is configured or discovered
+// (OIDC Discovery §4, with the discovered issuer checked, RFC 8414 §3.3). A JWKS lives for its
+// Cache-Control max-age bounded to [jwks_min_age, jwks_max_age] (jwks_max_age without cache
+// headers) and is refreshed in the background once 80% of that has passed, while the current
+// keys keep serving. An unknown kid triggers a refetch at most once per
+// `jwks_refetch_min_interval`. An unreachable issuer leaves the cached keys in place for up to
+// `jwks_max_stale` past their age, then they are dropped (fail closed). Keys of different issuers
+// never mix: each issuer has its own IssuerKeys.
 // Thread-safe; callbacks may run on the HTTP client's thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -55,12 +60,26 @@ public:
   std::uint64_t fetch_failure_count() const;
   // True once a JWKS fetch has succeeded (extra keys do not count): readiness.
   bool keys_loaded() const;
+  // The introspection endpoint: configured, else discovered (empty until discovery ran, or
+  // when the issuer publishes none).
+  std::string introspection_endpoint() const;
+  // How long the current JWKS lives (from its cache headers), for tests and metrics.
+  std::int64_t keys_ttl() const;
+
+  // RFC 7662 introspection of `token` at this issuer over its (mTLS) client, asking for the
+  // RFC 9701 JWT answer. Runs discovery first when the endpoint is not known yet. `done` gets
+  // the HTTP answer or a transport error, exactly once, never under this object's lock.
+  void introspect(const std::string& token, std::function<void(Result<http::Response>)> done);
+  std::uint64_t introspection_count() const { return introspections_.load(); }
+  std::uint64_t introspection_failure_count() const { return introspection_failures_.load(); }
 
   // Waiters still pending (a fetch in flight) are answered Unavailable.
   ~IssuerKeys();
 
 private:
-  KeyLookup lookup_locked(std::string_view kid, jose::Alg alg) const;
+  KeyLookup lookup_locked(std::string_view kid, jose::Alg alg, std::int64_t now) const;
+  void send_jwks_fetch();
+  void on_discovered(Result<http::Response> response);
   // Marks a fetch as started; the caller sends it with send_fetch() after unlocking.
   void begin_fetch_locked();
   void send_fetch();
@@ -74,6 +93,9 @@ private:
   mutable std::mutex mu_;
   std::shared_ptr<const jose::VerifierSet> keys_;
   std::int64_t fetched_at_ = 0;        // last successful fetch
+  std::int64_t ttl_ = 0;               // lifetime of keys_ from its cache headers
+  std::string jwks_uri_;               // configured or discovered
+  std::string introspection_endpoint_;
   std::int64_t last_attempt_ = 0;      // last fetch started
   bool fetching_ = false;
   std::uint64_t fetches_ = 0;
@@ -84,6 +106,8 @@ private:
     Found done;
   };
   std::vector<Waiter> waiters_;
+  std::atomic<std::uint64_t> introspections_{0};
+  std::atomic<std::uint64_t> introspection_failures_{0};
 };
 
 }  // namespace fapigate::gw

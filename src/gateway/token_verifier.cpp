@@ -1,6 +1,7 @@
 #include "gateway/token_verifier.hpp"
 
 #include "core/json.hpp"
+#include "core/log.hpp"
 #include "core/strings.hpp"
 #include "crypto/digest.hpp"
 #include "jose/jose_errc.hpp"
@@ -40,6 +41,18 @@ std::shared_ptr<const VerifiedToken> extract(const boost::json::object& claims,
   t->jti = std::string(core::get_string(claims, "jti").value_or(""));
   t->scopes = core::split_scopes(core::get_string(claims, "scope").value_or(""));
   t->expires_at = core::get_int(claims, "exp").value_or(0);
+  if (auto it = claims.find("aud"); it != claims.end()) {
+    if (const auto* one = it->value().if_string()) {
+      t->audiences.emplace_back(*one);
+    } else if (const auto* many = it->value().if_array()) {
+      for (const auto& a : *many) {
+        if (const auto* as = a.if_string()) {
+          t->audiences.emplace_back(*as);
+        }
+      }
+    }
+  }
+  t->claims = claims;
   if (auto it = claims.find("cnf"); it != claims.end()) {
     t->has_cnf = true;
     if (const auto* cnf = it->value().if_object()) {
@@ -63,6 +76,9 @@ TokenVerifier::TokenVerifier(std::vector<std::shared_ptr<IssuerKeys>> issuers,
                              std::size_t cache_entries, const core::Clock& clock)
     : cache_(cache_entries), clock_(clock) {
   for (auto& i : issuers) {
+    if (i->settings().opaque_tokens && !opaque_issuer_) {
+      opaque_issuer_ = i;
+    }
     issuers_.emplace(i->settings().issuer, std::move(i));
   }
 }
@@ -77,7 +93,17 @@ void TokenVerifier::verify(std::string token, std::function<void(VerifyResult)> 
   const std::int64_t now = clock_.now();
   std::string hash = crypto::sha256(token);
   if (auto hit = cache_.find(hash, now)) {
+    if (hit->inactive) {
+      done(make_error_code(GwErrc::TokenInactive));
+      return;
+    }
     done(std::move(hit));
+    return;
+  }
+  // RFC 7515 §7.1: a JWS compact serialisation has exactly two dots; anything else that passed
+  // the b64token check is an opaque reference token.
+  if (opaque_issuer_ && token.find('.') == std::string::npos) {
+    verify_opaque(std::move(hash), token, std::move(done));
     return;
   }
 
@@ -141,6 +167,125 @@ void TokenVerifier::verify(std::string token, std::function<void(VerifyResult)> 
     auto verified = extract(pending->claims, settings.issuer);
     cache_.insert(pending->token_hash, verified, expect.now);
     pending->done(std::move(verified));
+  });
+}
+
+namespace {
+
+constexpr std::size_t kMaxOpaqueToken = 4096;
+constexpr std::size_t kMaxIntrospectionJwt = 32 * 1024;
+// RFC 9701 §5: the typ of a signed introspection answer.
+constexpr std::string_view kIntrospectionTyp = "token-introspection+jwt";
+
+bool aud_names(const boost::json::object& claims, std::string_view who) {
+  auto it = claims.find("aud");
+  if (it == claims.end()) {
+    return false;
+  }
+  if (const auto* s = it->value().if_string()) {
+    return *s == who;
+  }
+  if (const auto* a = it->value().if_array()) {
+    for (const auto& v : *a) {
+      if (const auto* s = v.if_string(); s && *s == who) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+struct OpaquePending {
+  std::string token_hash;
+  std::string answer;  // the RFC 9701 JWT
+  jose::ParsedJws jws;
+  std::shared_ptr<IssuerKeys> issuer;
+  std::function<void(VerifyResult)> done;
+};
+
+}  // namespace
+
+void TokenVerifier::verify_opaque(std::string hash, const std::string& token,
+                                  std::function<void(VerifyResult)> done) {
+  if (token.size() > kMaxOpaqueToken) {
+    done(make_error_code(GwErrc::TokenMalformed));
+    return;
+  }
+  auto pending = std::make_shared<OpaquePending>();
+  pending->token_hash = std::move(hash);
+  pending->issuer = opaque_issuer_;
+  pending->done = std::move(done);
+  opaque_issuer_->introspect(token, [this, pending](Result<http::Response> r) {
+    const auto& settings = pending->issuer->settings();
+    if (!r || r->status != 200) {
+      core::log::warn("introspection_failed",
+                      {{"issuer", settings.issuer},
+                       {"error", r ? "status " + std::to_string(r->status) : r.error().message()}});
+      return pending->done(make_error_code(GwErrc::IntrospectionUnavailable));
+    }
+    auto type = r->headers.get("Content-Type").value_or("");
+    if (type.substr(0, type.find(';')) != "application/token-introspection+jwt" ||
+        r->body.size() > kMaxIntrospectionJwt) {
+      // A plain RFC 7662 JSON answer gives the upstream nothing but the opaque token, which
+      // must never leave the gateway; a signed answer is required.
+      core::log::error("introspection_not_jwt", {{"issuer", settings.issuer}});
+      return pending->done(make_error_code(GwErrc::IntrospectionUnavailable));
+    }
+    auto parsed = jose::parse_compact(core::trim(r->body), jose::kAllAlgs);
+    if (!parsed || !core::iequals(parsed->typ, kIntrospectionTyp)) {
+      core::log::error("introspection_jwt_invalid", {{"issuer", settings.issuer}});
+      return pending->done(make_error_code(GwErrc::IntrospectionUnavailable));
+    }
+    pending->answer = std::string(core::trim(r->body));
+    pending->jws = std::move(*parsed);
+    std::string kid = pending->jws.kid;
+    jose::Alg alg = pending->jws.alg;
+    pending->issuer->find(std::move(kid), alg, [this, pending](KeyLookup found) {
+      const auto& settings = pending->issuer->settings();
+      // The answer is believed only with the issuer's own signature (RFC 9701 §5, §9).
+      if (found.outcome != KeyLookup::Outcome::Found ||
+          !found.verifier->verify(pending->jws.signing_input, pending->jws.signature)) {
+        core::log::error("introspection_jwt_unverified", {{"issuer", settings.issuer}});
+        return pending->done(make_error_code(GwErrc::IntrospectionUnavailable));
+      }
+      auto outer = core::parse_json_object(pending->jws.payload, core::JsonLimits{16 * 1024, 8});
+      const std::int64_t now = clock_.now();
+      auto iat = outer ? core::get_int(*outer, "iat") : std::nullopt;
+      const auto* intro = outer ? core::get_object(*outer, "token_introspection") : nullptr;
+      // RFC 9701 §5: iss is the issuer, aud this resource server (its client_id), iat now.
+      if (!outer || core::get_string(*outer, "iss").value_or("") != settings.issuer ||
+          !aud_names(*outer, settings.introspection_client_id) || !iat ||
+          *iat > now + settings.clock_skew || *iat < now - 300 || !intro) {
+        core::log::error("introspection_jwt_claims_invalid", {{"issuer", settings.issuer}});
+        return pending->done(make_error_code(GwErrc::IntrospectionUnavailable));
+      }
+      auto active = intro->find("active");
+      if (active == intro->end() || !active->value().is_bool() || !active->value().get_bool()) {
+        // RFC 7662 §2.2: unknown, expired and revoked all read "inactive". Remembered briefly
+        // so a replayed dead token does not cost the issuer a call each time.
+        if (settings.introspection_inactive_cache > 0) {
+          auto dead = std::make_shared<VerifiedToken>();
+          dead->inactive = true;
+          dead->expires_at = now + settings.introspection_inactive_cache;
+          cache_.insert(pending->token_hash, std::move(dead), now);
+        }
+        return pending->done(make_error_code(GwErrc::TokenInactive));
+      }
+      jose::ClaimExpectations expect;
+      expect.issuer = settings.issuer;
+      expect.audiences = settings.audiences;
+      expect.now = now;
+      expect.skew_seconds = settings.clock_skew;
+      expect.require_exp = true;
+      if (auto checked = jose::check_claims(*intro, expect); !checked) {
+        return pending->done(make_error_code(from_jose(checked.error())));
+      }
+      auto verified = std::const_pointer_cast<VerifiedToken>(extract(*intro, settings.issuer));
+      verified->upstream_jwt = std::move(pending->answer);
+      std::shared_ptr<const VerifiedToken> out = verified;
+      cache_.insert(pending->token_hash, out, now);  // until the token's own exp
+      pending->done(std::move(out));
+    });
   });
 }
 

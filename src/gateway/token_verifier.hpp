@@ -38,7 +38,12 @@ public:
   }
 
 private:
+  // Phantom token (RFC 7662 + RFC 9701) at the issuer that takes opaque tokens.
+  void verify_opaque(std::string hash, const std::string& token,
+                     std::function<void(VerifyResult)> done);
+
   std::map<std::string, std::shared_ptr<IssuerKeys>, std::less<>> issuers_;
+  std::shared_ptr<IssuerKeys> opaque_issuer_;  // null: opaque tokens are malformed
   TokenCache cache_;
   const core::Clock& clock_;
 };

@@ -62,6 +62,98 @@ std::string client_cert_header_value(const std::string& der) {
   return value;
 }
 
+bool safe_field_value(std::string_view v) {
+  // Three vectorised memchr scans: find_first_of with a set calls memchr once per character of
+  // v (~15 instructions a byte), and this runs over every forwarded value (a Bearer token, the
+  // ~1.5 kB Client-Cert) twice per proxied request.
+  return v.find('\r') == std::string_view::npos && v.find('\n') == std::string_view::npos &&
+         v.find('\0') == std::string_view::npos;
+}
+
+std::optional<http::ClientRequest> make_upstream_request(const http::Request& incoming,
+                                                         const std::string& upstream_base,
+                                                         const std::string& interaction_id,
+                                                         const ForwardOptions& options) {
+  http::ClientRequest out;
+  out.method = incoming.method;
+  std::string_view base = upstream_base;
+  while (!base.empty() && base.back() == '/') {
+    base.remove_suffix(1);
+  }
+  out.url = std::string(base);
+  out.url += options.target.empty() ? incoming.target : options.target;
+  const auto conn_options = connection_options(incoming.headers);
+  std::string forwarded_for;
+  std::string forwarded_proto;
+  std::string forwarded_host;
+  for (const auto& f : incoming.headers) {
+    if (options.trusted_proxy) {
+      // A trusted proxy's view of the client is the start of the chain (RFC 7239 §5.2 style).
+      if (core::iequals(f.name, "X-Forwarded-For")) {
+        forwarded_for += forwarded_for.empty() ? f.value : ", " + f.value;
+      } else if (core::iequals(f.name, "X-Forwarded-Proto") && forwarded_proto.empty()) {
+        forwarded_proto = f.value;
+      } else if (core::iequals(f.name, "X-Forwarded-Host") && forwarded_host.empty()) {
+        forwarded_host = f.value;
+      }
+    }
+    if (listed(f.name, kHopByHop) || listed(f.name, kGatewayOwned) ||
+        named_in(f.name, conn_options) || (options.strip && named_in(f.name, *options.strip)) ||
+        (!options.authorization.empty() && core::iequals(f.name, "Authorization"))) {
+      continue;
+    }
+    if (!safe_field_value(f.value)) {
+      return std::nullopt;
+    }
+    out.headers.add(f.name, f.value);
+  }
+  if (!options.authorization.empty()) {
+    out.headers.add("Authorization", options.authorization);
+  }
+  // RFC 9440 §2.4: only a certificate this hop verified (or a trusted proxy vouched for).
+  if (options.certificate && options.certificate->chain_verified) {
+    const auto& cert = *options.certificate;
+    std::string value;
+    if (cert.der_base64.empty()) {
+      value = client_cert_header_value(cert.der);
+    } else {
+      value.reserve(cert.der_base64.size() + 2);
+      value.append(1, ':').append(cert.der_base64).append(1, ':');
+    }
+    out.headers.add("Client-Cert", std::move(value));
+  }
+  if (options.add) {
+    for (const auto& f : *options.add) {
+      out.headers.add(f.name, f.value);
+    }
+  }
+  out.headers.add("x-fapi-interaction-id", interaction_id);
+  forwarded_for += forwarded_for.empty() ? incoming.remote_address : ", " + incoming.remote_address;
+  out.headers.add("X-Forwarded-For", std::move(forwarded_for));
+  if (forwarded_proto.empty()) {
+    forwarded_proto = incoming.tls ? "https" : "http";
+  }
+  out.headers.add("X-Forwarded-Proto", std::move(forwarded_proto));
+  if (forwarded_host.empty()) {
+    if (auto host = incoming.headers.get("Host")) {
+      forwarded_host = std::string(*host);
+    }
+  }
+  if (!forwarded_host.empty()) {
+    out.headers.add("X-Forwarded-Host", std::move(forwarded_host));
+  }
+  for (const auto& f : out.headers) {
+    if (!safe_field_value(f.value) || !safe_field_value(f.name)) {
+      return std::nullopt;
+    }
+  }
+  if (!safe_field_value(out.url)) {
+    return std::nullopt;
+  }
+  out.body = incoming.body;
+  return out;
+}
+
 http::ClientRequest make_upstream_request(const http::Request& incoming,
                                           const std::string& upstream_base,
                                           const std::string& interaction_id) {

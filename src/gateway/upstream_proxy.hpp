@@ -4,7 +4,9 @@
 // X-Forwarded-*.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "http/message.hpp"
 
@@ -13,6 +15,29 @@ namespace fapigate::gw {
 http::ClientRequest make_upstream_request(const http::Request& incoming,
                                           const std::string& upstream_base,
                                           const std::string& interaction_id);
+
+// What a route adds to the plain rewrite above.
+struct ForwardOptions {
+  std::string target;  // request-target to send (normalised path + query); empty: incoming's
+  // The certificate to vouch for in Client-Cert: the connection's, or the one a trusted proxy
+  // passed in its own Client-Cert; null: none.
+  const http::PeerCertificate* certificate = nullptr;
+  bool trusted_proxy = false;  // the peer is a trusted proxy: keep its X-Forwarded-* chain
+  std::string authorization;   // replaces Authorization when not empty ("Bearer <jwt>")
+  // More incoming headers to drop (claim headers, scope header); borrowed, may be null.
+  const std::vector<std::string>* strip = nullptr;
+  // Set after stripping (claim headers); borrowed, may be null.
+  const std::vector<http::Headers::Field>* add = nullptr;
+};
+
+// nullopt when a value to forward contains CR, LF or NUL (header injection): the caller refuses.
+std::optional<http::ClientRequest> make_upstream_request(const http::Request& incoming,
+                                                         const std::string& upstream_base,
+                                                         const std::string& interaction_id,
+                                                         const ForwardOptions& options);
+
+// RFC 9110 §5.5: a field value the gateway may put on the wire (no CR, LF or NUL).
+bool safe_field_value(std::string_view v);
 
 // Copies the upstream's answer minus hop-by-hop headers.
 http::Response make_client_response(http::Response upstream, const std::string& interaction_id);

@@ -1,9 +1,12 @@
-// What the gateway knows about an access token once its signature and claims have been checked.
+// What the gateway knows about an access token once its signature and claims have been checked
+// (or once its issuer said by introspection that it is active).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include <boost/json/object.hpp>
 
 namespace fapigate::gw {
 
@@ -13,9 +16,16 @@ struct VerifiedToken {
   std::string client_id;
   std::string jti;
   std::vector<std::string> scopes;
+  std::vector<std::string> audiences;  // aud, as a list
   std::string cnf_x5t_s256;  // empty when the token carries no cnf.x5t#S256
   bool has_cnf = false;      // any cnf member at all (an unknown confirmation method still binds)
   std::int64_t expires_at = 0;
+  boost::json::object claims;  // every claim, for configured claim headers
+  // What the upstream receives in Authorization: the JWT itself, or for an introspected opaque
+  // token a JWT (never the opaque token; phantom-token pattern). Empty: the incoming token.
+  std::string upstream_jwt;
+  // A remembered "active": false introspection answer (cached briefly, never forwarded).
+  bool inactive = false;
 };
 
 }  // namespace fapigate::gw

@@ -31,6 +31,10 @@ namespace detail {
 //----------------------------------------------------------------------------------------------
 // Registry, responder, error bodies
 
+namespace {
+thread_local net::io_context* t_worker_context = nullptr;
+}  // namespace
+
 bool Registry::add(SessionBase* s, std::weak_ptr<SessionBase> w) {
   std::lock_guard lock(mu_);
   if (stopping_) {
@@ -80,6 +84,14 @@ void ResponderState::respond(Response response, bool close) {
     core::log::error("http_responder_called_twice", {});
     return;
   }
+  if (t_worker_context == link_.ioc) {
+    // Already on the session's worker (a synchronous handler, or the gateway's upstream answer
+    // in caller-worker mode): its io_context is running, so no gate, and no queue hop.
+    if (auto s = session_.lock()) {
+      s->deliver(std::move(response), close);
+    }
+    return;
+  }
   std::lock_guard lock(link_.gate->mu);
   if (!link_.gate->open) {
     return;  // the server is gone
@@ -102,10 +114,6 @@ Response error_response(int status, std::string_view error, std::string_view des
   return r;
 }
 
-namespace {
-thread_local net::io_context* t_worker_context = nullptr;
-}  // namespace
-
 net::io_context* current_worker_context() { return t_worker_context; }
 
 bool valid_header_field(std::string_view name, std::string_view value) {
@@ -121,7 +129,9 @@ bool valid_header_field(std::string_view name, std::string_view value) {
       return false;
     }
   }
-  return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+  // Three vectorised memchr scans, not find_first_of (one memchr call per character).
+  return value.find('\r') == std::string_view::npos && value.find('\n') == std::string_view::npos &&
+         value.find('\0') == std::string_view::npos;
 }
 
 }  // namespace detail
@@ -309,6 +319,32 @@ public:
       workers_[i]->acceptors.push_back(std::move(acceptors[i]));
     }
     ports_.emplace_back(spec.name, port);
+    listeners_.push_back(std::move(shared));
+    return {};
+  }
+
+  ErrorCode reload_tls(const std::string& name, const config::Tls& tls,
+                       std::string* error_detail) override {
+    std::string detail;
+    auto it = std::find_if(listeners_.begin(), listeners_.end(),
+                           [&name](const auto& l) { return l->name == name; });
+    if (it == listeners_.end() || !(*it)->ssl) {
+      detail = "listener '" + name + "' has no TLS to reload";
+      if (error_detail != nullptr) {
+        *error_detail = detail;
+      }
+      return make_error_code(boost::system::errc::invalid_argument);
+    }
+    auto ctx = tls::make_server_context(tls, &detail);
+    if (!ctx) {
+      if (error_detail != nullptr) {
+        *error_detail = "listener '" + name + "': " + detail;
+      }
+      return ctx.error();
+    }
+    SSL_CTX_up_ref(ctx->native_handle());
+    (*it)->reloaded_ssl.store(std::make_shared<net::ssl::context>(ctx->native_handle()),
+                              std::memory_order_release);
     return {};
   }
 
@@ -418,6 +454,7 @@ private:
 
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::pair<std::string, std::uint16_t>> ports_;
+  std::vector<std::shared_ptr<const detail::ListenerShared>> listeners_;  // for reload_tls
   std::shared_ptr<detail::Counters> counters_ = std::make_shared<detail::Counters>();
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};

@@ -58,6 +58,13 @@ public:
   // The port a listener is bound to (after create()), 0 if no such listener.
   virtual std::uint16_t bound_port(const std::string& listener_name) const = 0;
   virtual ServerStats stats() const = 0;
+  // Reload: loads `tls` (certificate, key, client CA, client-certificate mode) into a new
+  // context for the TLS listener `listener_name`; connections accepted from then on use it,
+  // open ones keep theirs. On any error (unknown or plain listener, unreadable or mismatched
+  // files, named in *error_detail) nothing changes. Thread-safe.
+  [[nodiscard]] virtual ErrorCode reload_tls(const std::string& listener_name,
+                                             const config::Tls& tls,
+                                             std::string* error_detail) = 0;
 };
 
 }  // namespace fapigate::http

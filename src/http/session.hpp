@@ -35,8 +35,19 @@ struct ListenerShared {
   std::shared_ptr<Handler> handler;
   config::Limits limits;
   std::uint16_t port = 0;
-  std::unique_ptr<net::ssl::context> ssl;  // null: plain HTTP
+  std::unique_ptr<net::ssl::context> ssl;  // null: plain HTTP; the context loaded at create()
   std::shared_ptr<Counters> counters;
+  // The context new connections use: `ssl` until Server::reload_tls publishes another. An open
+  // connection keeps the SSL_CTX it started with (its SSL holds a reference), so a reload never
+  // disturbs it. Read once per accepted connection.
+  mutable std::atomic<std::shared_ptr<net::ssl::context>> reloaded_ssl;
+  std::shared_ptr<net::ssl::context> tls_context() const {
+    if (auto c = reloaded_ssl.load(std::memory_order_acquire)) {
+      return c;
+    }
+    // Non-owning: `ssl` lives as long as this listener.
+    return std::shared_ptr<net::ssl::context>(std::shared_ptr<void>(), ssl.get());
+  }
 };
 
 // A worker's io_context may be reached from a responder on a foreign thread only while the

@@ -91,7 +91,8 @@ private:
   enum class State { Handshake, Idle, Reading, Handling, Writing, Closing };
 
   const config::Limits& limits() const { return listener_->limits; }
-  beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
+  // beast::tcp_stream, or TlsServerStream (its own lowest layer, with the same timeouts).
+  auto& tcp() { return beast::get_lowest_layer(stream_); }
   static std::chrono::milliseconds ms(std::uint32_t v) { return std::chrono::milliseconds(v); }
 
   void on_server_stopping() {
@@ -159,9 +160,19 @@ private:
     }
     state_ = State::Idle;
     tcp().expires_after(ms(served_ == 0 ? limits().read_timeout_ms : limits().idle_timeout_ms));
-    stream_.async_read_some(buffer_.prepare(kReadChunk),
-                            beast::bind_front_handler(&Session::on_wait,
-                                                      this->shared_from_this()));
+    if constexpr (kTls) {
+      // An idle keep-alive connection holds no read buffer: it waits for readiness and gets a
+      // buffer when bytes arrive (thousands of idle connections at a gateway; docs/BENCHMARKS.md).
+      if (buffer_.size() == 0) {
+        buffer_.shrink_to_fit();
+      }
+      stream_.async_wait_readable(
+          beast::bind_front_handler(&Session::on_wait, this->shared_from_this()));
+    } else {
+      stream_.async_read_some(buffer_.prepare(kReadChunk),
+                              beast::bind_front_handler(&Session::on_wait,
+                                                        this->shared_from_this()));
+    }
   }
 
   void on_wait(beast::error_code ec, std::size_t n) {
@@ -179,6 +190,9 @@ private:
   void do_read() {
     state_ = State::Reading;
     tcp().expires_after(ms(limits().read_timeout_ms));
+    if constexpr (kTls) {
+      buffer_.reserve(kReadChunk);  // one SSL_read takes a whole request, usually
+    }
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
   }

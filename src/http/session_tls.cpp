@@ -1,14 +1,14 @@
 // Session over TLS: handshake under the listener's client-certificate mode, then the peer
 // certificate view is computed once for the connection.
-#include <boost/beast/ssl/ssl_stream.hpp>
-
 #include "core/base64url.hpp"
 #include "http/session_impl.hpp"
+#include "http/tls_server_stream.hpp"
 #include "tls/peer_cert.hpp"
 
 namespace fapigate::http::detail {
 
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+// Not asio::ssl::stream: see tls_server_stream.hpp for why.
+using TlsStream = TlsServerStream;
 
 template <>
 std::shared_ptr<const PeerCertificate> Session<TlsStream>::tls_peer_certificate() {
@@ -34,8 +34,9 @@ void start_tls_session(net::ip::tcp::socket socket,
   beast::error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);
   std::string remote = ec ? std::string() : endpoint.address().to_string();
-  net::ssl::context& ctx = *listener->ssl;
-  std::make_shared<Session<TlsStream>>(TlsStream(beast::tcp_stream(std::move(socket)), ctx),
+  // The SSL made from it holds its own reference: a reload may drop the context right after.
+  const auto ctx = listener->tls_context();
+  std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), ctx->native_handle()),
                                        std::move(remote), std::move(listener), std::move(link))
       ->run();
 }

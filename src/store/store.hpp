@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -88,6 +89,13 @@ public:
   virtual ~TokenStore() = default;
   // Durable before it returns (the client must never hold a token the store forgot).
   [[nodiscard]] virtual Result<void> put_token(const TokenRecord& token) = 0;
+  // The same without blocking the caller: `done` is called exactly once, possibly on another
+  // thread, when the row is durable (or failed). Hand the token to the client only from `done`.
+  // `done` must be quick and must not wait on the store. The default runs put_token inline.
+  virtual void put_token_async(const TokenRecord& token,
+                               std::function<void(Result<void>)> done) {
+    done(put_token(token));
+  }
   [[nodiscard]] virtual Result<std::optional<TokenRecord>> find_token(const std::string& hash) = 0;
   [[nodiscard]] virtual Result<void> revoke_token(const std::string& hash) = 0;
   [[nodiscard]] virtual Result<void> revoke_grant(const std::string& grant_id) = 0;
@@ -149,8 +157,138 @@ public:
       const std::string& code_hash) = 0;
 };
 
+// A pushed authorization request (RFC 9126), stored by the SHA-256 of its request_uri. The
+// parameters were validated when pushed; the record is consumed once, when the user completes
+// the authorization (not when the page loads: FAPI 2.0 SP §5.3.2.2 note 3).
+struct PushedRequestRecord {
+  std::string request_uri_hash;  // base64url(SHA-256(request_uri)); the primary key
+  std::string client_id;
+  std::string params_json;       // the validated authorization request, a JSON object
+  std::string cnf_x5t_s256;      // certificate presented at PAR, may be empty
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+  bool used = false;
+};
+
+class PushedRequestStore {
+public:
+  virtual ~PushedRequestStore() = default;
+  // Durable before it returns. Conflict when the hash exists.
+  [[nodiscard]] virtual Result<void> put_pushed_request(const PushedRequestRecord& r) = 0;
+  [[nodiscard]] virtual Result<std::optional<PushedRequestRecord>> find_pushed_request(
+      const std::string& request_uri_hash) = 0;
+  // Marks it used, atomically: true for exactly one caller, and only while it is unused and
+  // not expired at `now`.
+  [[nodiscard]] virtual Result<bool> consume_pushed_request(const std::string& request_uri_hash,
+                                                            std::int64_t now) = 0;
+};
+
+// An end user who logs in at the authorization endpoint. The password hash is the encoded
+// scrypt string (as/password.hpp), never the password.
+struct UserRecord {
+  std::string username;
+  std::string password_hash;
+  std::int64_t created_at = 0;
+};
+
+class UserStore {
+public:
+  virtual ~UserStore() = default;
+  [[nodiscard]] virtual Result<std::optional<UserRecord>> find_user(const std::string& username) = 0;
+  // Insert or replace (the password hash changes).
+  [[nodiscard]] virtual Result<void> put_user(const UserRecord& user) = 0;
+  // Failed-login counting for throttling, per key ("user:<name>", "addr:<ip>"): failures
+  // counted in a window that starts at the first failure and lasts window_seconds.
+  // note_login_failure returns the count including this one.
+  [[nodiscard]] virtual Result<std::int64_t> note_login_failure(const std::string& key,
+                                                                std::int64_t now,
+                                                                std::int64_t window_seconds) = 0;
+  [[nodiscard]] virtual Result<std::int64_t> login_failures(const std::string& key,
+                                                            std::int64_t now,
+                                                            std::int64_t window_seconds) = 0;
+  [[nodiscard]] virtual Result<void> clear_login_failures(const std::string& key) = 0;
+};
+
+// A user's consent to a client for some scopes: one record per approval, linked to the grant
+// its tokens carry, so withdrawing it revokes exactly those tokens.
+struct ConsentRecord {
+  std::string consent_id;  // random, the primary key
+  std::string subject;
+  std::string client_id;
+  std::string scope;       // space-joined
+  std::string grant_id;
+  std::int64_t granted_at = 0;
+  bool withdrawn = false;
+  std::int64_t withdrawn_at = 0;
+};
+
+class ConsentStore {
+public:
+  virtual ~ConsentStore() = default;
+  [[nodiscard]] virtual Result<void> put_consent(const ConsentRecord& consent) = 0;
+  // The user's consents, newest first, withdrawn ones included.
+  [[nodiscard]] virtual Result<std::vector<ConsentRecord>> list_consents(
+      const std::string& subject) = 0;
+  // Marks the consent withdrawn when it belongs to `subject` and is still active; returns it
+  // (nullopt when there is no such active consent of that user).
+  [[nodiscard]] virtual Result<std::optional<ConsentRecord>> withdraw_consent(
+      const std::string& consent_id, const std::string& subject, std::int64_t now) = 0;
+};
+
+// A logged-in browser session, stored by the SHA-256 of the cookie value.
+struct BrowserSessionRecord {
+  std::string session_hash;  // base64url(SHA-256(cookie value)); the primary key
+  std::string subject;
+  std::int64_t auth_time = 0;
+  std::int64_t expires_at = 0;
+};
+
+class SessionStore {
+public:
+  virtual ~SessionStore() = default;
+  [[nodiscard]] virtual Result<void> put_session(const BrowserSessionRecord& session) = 0;
+  // nullopt when unknown or expired at `now`.
+  [[nodiscard]] virtual Result<std::optional<BrowserSessionRecord>> find_session(
+      const std::string& session_hash, std::int64_t now) = 0;
+  [[nodiscard]] virtual Result<void> delete_session(const std::string& session_hash) = 0;
+};
+
+// What the refresh_token grant needs to know about the authorization it continues and that no
+// token row carries: who authenticated, when and how (OIDC Core §12.2: an ID token from a
+// refresh keeps sub, auth_time and acr of the original authentication), and the scope the user
+// consented to (RFC 6749 §6: a refresh may narrow it, never widen it). One row per grant_id,
+// written when the authorization code is redeemed.
+struct GrantRecord {
+  std::string grant_id;         // the primary key; TokenRecord::grant_id of its tokens
+  std::string client_id;
+  std::string subject;
+  std::string scope;            // space-joined, as consented
+  std::string acr;              // may be empty
+  std::int64_t auth_time = 0;
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;  // no token of the grant outlives this
+};
+
+class GrantStore {
+public:
+  virtual ~GrantStore() = default;
+  // Insert or replace (a grant's window is extended when a rotated refresh token outlives it).
+  [[nodiscard]] virtual Result<void> put_grant(const GrantRecord& grant) = 0;
+  [[nodiscard]] virtual Result<std::optional<GrantRecord>> find_grant(
+      const std::string& grant_id) = 0;
+};
+
 // One database behind all of them (the SQLite file, later PostgreSQL).
-class Store : public ClientStore, public KeyStore, public TokenStore, public ReplayStore {};
+class Store : public ClientStore,
+              public KeyStore,
+              public TokenStore,
+              public ReplayStore,
+              public CodeStore,
+              public PushedRequestStore,
+              public UserStore,
+              public ConsentStore,
+              public SessionStore,
+              public GrantStore {};
 
 }  // namespace fapigate::store
 

@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -213,16 +216,27 @@ protected:
   }
   void start() { start(default_settings()); }
 
-  // Runs the handler and checks the Responder is called exactly once, synchronously.
+  // Runs the handler and checks the Responder is called exactly once. Not necessarily
+  // synchronously: the token endpoint answers from the store's group-commit thread once the
+  // token is durable (store/sqlite/group_commit.hpp), so the answer is waited for.
   http::Response call(http::Request req) {
-    int calls = 0;
-    http::Response out;
-    service_->handle(std::move(req), [&](http::Response r) {
-      ++calls;
-      out = std::move(r);
+    struct Answer {
+      std::mutex mu;
+      std::condition_variable cv;
+      int calls = 0;
+      http::Response out;
+    };
+    auto answer = std::make_shared<Answer>();
+    service_->handle(std::move(req), [answer](http::Response r) {
+      std::lock_guard lock(answer->mu);
+      ++answer->calls;
+      answer->out = std::move(r);
+      answer->cv.notify_all();
     });
-    EXPECT_EQ(calls, 1);
-    return out;
+    std::unique_lock lock(answer->mu);
+    answer->cv.wait_for(lock, std::chrono::seconds(10), [&] { return answer->calls > 0; });
+    EXPECT_EQ(answer->calls, 1);
+    return answer->out;
   }
 
   static http::Request post(std::string path, std::string body,

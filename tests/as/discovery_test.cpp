@@ -48,7 +48,8 @@ TEST_F(Discovery, AdvertisesCertificateBoundTokensAndOnlyFapiClientAuth) {
               R"(["PS256","ES256","EdDSA"])")
         << e;
   }
-  EXPECT_EQ(boost::json::serialize(m.at("grant_types_supported")), R"(["client_credentials"])");
+  EXPECT_EQ(boost::json::serialize(m.at("grant_types_supported")),
+            R"(["authorization_code","client_credentials","refresh_token"])");
   EXPECT_EQ(boost::json::serialize(m.at("scopes_supported")), R"(["accounts","payments"])");
   EXPECT_EQ(boost::json::serialize(m.at("access_token_signing_alg_values_supported")),
             R"(["PS256"])");
@@ -56,8 +57,8 @@ TEST_F(Discovery, AdvertisesCertificateBoundTokensAndOnlyFapiClientAuth) {
 
 TEST_F(Discovery, AdvertisesNothingItDoesNotImplement) {
   auto m = metadata();
-  for (const char* absent : {"authorization_endpoint", "pushed_authorization_request_endpoint",
-                             "registration_endpoint", "userinfo_endpoint",
+  // (authorization_endpoint and pushed_authorization_request_endpoint exist since the code flow.)
+  for (const char* absent : {"registration_endpoint", "userinfo_endpoint",
                              "dpop_signing_alg_values_supported"}) {
     EXPECT_EQ(m.if_contains(absent), nullptr) << absent;
   }
@@ -85,7 +86,8 @@ TEST_F(Discovery, JwksHasPublicKeysOnly) {
   const auto* keys = doc.if_contains("keys");
   ASSERT_NE(keys, nullptr);
   ASSERT_TRUE(keys->is_array());
-  ASSERT_EQ(keys->as_array().size(), 1u);
+  // One key per alg: PS256 signs access tokens, all three sign ID tokens per client.
+  ASSERT_EQ(keys->as_array().size(), 3u);
   for (const auto& k : keys->as_array()) {
     ASSERT_TRUE(k.is_object());
     for (const char* priv : {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}) {
@@ -94,8 +96,11 @@ TEST_F(Discovery, JwksHasPublicKeysOnly) {
   }
   auto jwks = jose::parse_jwks(r.body);
   ASSERT_TRUE(jwks);
-  ASSERT_EQ(jwks->keys.size(), 1u);
-  EXPECT_FALSE(jwks->keys[0].key.is_private());
+  ASSERT_EQ(jwks->keys.size(), 3u);
+  for (const auto& k : jwks->keys) {
+    EXPECT_FALSE(k.key.is_private());
+    EXPECT_EQ(k.use, "sig");
+  }
 }
 
 // RFC 7638 §3.2 canonical JSON, built here from the served members (not with jose::thumbprint).
@@ -125,10 +130,16 @@ TEST_P(DiscoveryAlg, GeneratedKeyKidIsItsRfc7638Thumbprint) {
   start(s);
   auto doc = json_of(call(get("/jwks")).body);
   const auto& keys = doc.at("keys").as_array();
-  ASSERT_EQ(keys.size(), 1u);
-  const auto& k = keys[0].as_object();
-  EXPECT_EQ(str(k, "kid"), rfc7638(k));
-  EXPECT_EQ(str(k, "alg"), GetParam());
+  ASSERT_EQ(keys.size(), 3u);  // a key per alg
+  const boost::json::object* found = nullptr;
+  for (const auto& key : keys) {
+    EXPECT_EQ(str(key.as_object(), "kid"), rfc7638(key.as_object()));
+    if (str(key.as_object(), "alg") == GetParam()) {
+      found = &key.as_object();
+    }
+  }
+  ASSERT_NE(found, nullptr);
+  const auto& k = *found;
   // The issued token names that kid.
   auto body = json_of(token("grant_type=client_credentials&client_id=partner-client", partner_).body);
   EXPECT_EQ(jose::parse_compact(str(body, "access_token"), jose::kAllAlgs)->kid, str(k, "kid"));

@@ -334,7 +334,7 @@ TEST_F(TokenEndpoint, PostToJwksAndDiscoveryIsMethodNotAllowed) {
 }
 
 TEST_F(TokenEndpoint, UnknownPathIsNotFound) {
-  EXPECT_EQ(call(post("/authorize", kCc, partner_)).status, 404);
+  EXPECT_EQ(call(post("/no-such-endpoint", kCc, partner_)).status, 404);
   EXPECT_EQ(call(get("/token/")).status, 404);
   EXPECT_EQ(call(get("/")).status, 404);
 }

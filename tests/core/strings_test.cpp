@@ -7,6 +7,13 @@ using namespace fapigate::core;
 TEST(Strings, IequalsIgnoresAsciiCaseOnly) {
   EXPECT_TRUE(iequals("Bearer", "bEARER"));
   EXPECT_FALSE(iequals("Bearer", "Bearer "));
+  // Pairs 32 apart that are not letters do not fold: '[' / '{', '@' / '`', '^' / '~'.
+  EXPECT_FALSE(iequals("[", "{"));
+  EXPECT_FALSE(iequals("@", "`"));
+  EXPECT_FALSE(iequals("^", "~"));
+  EXPECT_FALSE(iequals("\xC4", "\xE4"));  // Latin-1 is not folded either
+  EXPECT_TRUE(iequals("X-Fapi-Interaction-Id", "x-fapi-interaction-id"));
+  EXPECT_TRUE(iequals("", ""));
 }
 
 TEST(Strings, SplitScopesDropsEmptyItems) {

@@ -97,12 +97,12 @@ TEST_F(GatewayMetricsTest, EveryRouteAndOutcomeIsRegisteredUpFrontAtZero) {
   EXPECT_EQ(all[requests(kUnmatchedRoute, "method_not_allowed")], "0");
   EXPECT_EQ(all[requests(kUnmatchedRoute, "path_invalid")], "0");
   EXPECT_EQ(all.count(requests(kUnmatchedRoute, "allowed")), 0u);
-  // 5 routes x (allowed + 20 route-level refusals) + 3 routing refusals.
+  // 5 routes x (allowed + 24 route-level refusals) + 3 routing refusals.
   std::size_t n = 0;
   for (const auto& [k, v] : all) {
     n += k.starts_with("fapigate_gateway_requests_total{") ? 1 : 0;
   }
-  EXPECT_EQ(n, 5u * 21u + 3u);
+  EXPECT_EQ(n, 5u * 25u + 3u);
 }
 
 TEST_F(GatewayMetricsTest, AllowedRequestMovesOnlyItsRouteAndOutcome) {

@@ -351,6 +351,10 @@ TEST(GwErrc, EveryCodeHasItsStatusAndADistinctLabel) {
       {GwErrc::PathInvalid, 400, "invalid_request"},
       {GwErrc::UpstreamUnavailable, 502, ""},
       {GwErrc::UpstreamTimeout, 504, ""},
+      {GwErrc::MisdirectedRequest, 421, ""},
+      {GwErrc::ClientCertInvalid, 400, "invalid_request"},
+      {GwErrc::TokenInactive, 401, "invalid_token"},
+      {GwErrc::IntrospectionUnavailable, 503, ""},
   };
   std::set<std::string_view> labels;
   for (const auto& w : want) {

@@ -104,7 +104,9 @@ protected:
     return r.body.find("\"active\":true") != std::string::npos;
   }
 
-  std::vector<std::string> jwks_kids() const {
+  // The kids of the configured alg's keys (ES256, which signs access tokens); with
+  // `all_algs`, also the other algs' keys the AS keeps for ID tokens.
+  std::vector<std::string> jwks_kids(bool all_algs = false) const {
     auto r = curl("--cacert " + shell_quote(pki_ + "ca.pem") + " " +
                   shell_quote("https://localhost:" + std::to_string(base_) + "/jwks"));
     std::vector<std::string> kids;
@@ -113,7 +115,10 @@ protected:
     if (set) {
       for (const auto& k : set->keys) {
         EXPECT_FALSE(k.key.is_private());
-        kids.push_back(k.kid);
+        EXPECT_EQ(k.use, "sig");
+        if (all_algs || (k.alg && *k.alg == jose::Alg::ES256)) {
+          kids.push_back(k.kid);
+        }
       }
     }
     return kids;
@@ -168,6 +173,7 @@ TEST_F(KeysFlow, RotateWhileServingPublishesTheNewKeyAndKeepsOldTokensValid) {
   const std::string old_kid = kid_of(before);
   ASSERT_FALSE(old_kid.empty());
   ASSERT_EQ(jwks_kids(), std::vector<std::string>{old_kid});
+  EXPECT_EQ(jwks_kids(true).size(), 3u) << "a key per alg, created at first start";
 
   std::string out;
   ASSERT_EQ(run_fapigate({"keys", "rotate", "-c", path}, &out), 0) << out;
@@ -178,6 +184,8 @@ TEST_F(KeysFlow, RotateWhileServingPublishesTheNewKeyAndKeepsOldTokensValid) {
 
   auto kids = wait_for_jwks_size(2, 10);
   ASSERT_EQ(kids.size(), 2u) << "the running server re-reads the store";
+  // PS256, ES256 and EdDSA (ID tokens per client) each got their successor.
+  EXPECT_EQ(jwks_kids(true).size(), 6u);
   EXPECT_NE(std::find(kids.begin(), kids.end(), old_kid), kids.end());
   EXPECT_NE(std::find(kids.begin(), kids.end(), new_kid), kids.end());
   EXPECT_EQ(kid_of(get_token()), old_kid) << "the new key is published, not used yet";
@@ -269,7 +277,7 @@ TEST_F(KeysFlow, AWrongKekRefusesToStartAndNamesTheKid) {
   EXPECT_EQ(run_fapigate({"keys", "rotate", "-c", path}, &out), 1) << out;
   EXPECT_NE(out.find("no key-encryption key"), std::string::npos) << out;
   EXPECT_EQ(shell("sqlite3 " + shell_quote(db()) + " 'SELECT count(*) FROM signing_keys'"),
-            "1\n");
+            "3\n") << "one key per alg, no replacement written";
 }
 
 TEST_F(KeysFlow, KekFileReadableByOthersIsRefused) {

@@ -444,7 +444,9 @@ TEST_F(SqliteStoreTest, DatabaseIsInWalModeWithSchemaVersion) {
   EXPECT_EQ(header.substr(0, 16), std::string("SQLite format 3\0", 16));
   EXPECT_EQ(header[18], 2);
   EXPECT_EQ(header[19], 2);
-  EXPECT_EQ(header[63], 2);  // 2: replay_cache (client assertion jti)
+  // 2: replay_cache (client assertion jti); 3: authorization codes; 4: the front channel;
+  // 5: grants.
+  EXPECT_EQ(header[63], 5);
 }
 
 TEST_F(SqliteStoreTest, UnwritablePathIsUnavailable) {

@@ -55,6 +55,51 @@ http::Response discovery_endpoint(const AsContext& ctx) {
       {"introspection_endpoint", mtls + "/introspect"},
       {"revocation_endpoint", mtls + "/revoke"},
   };
+  if (s.registration.enabled) {
+    // RFC 7591 §3 / RFC 8414 §2. Registration is served on the mTLS listener only (a client
+    // certificate is demanded), so that is where registration_endpoint points too (RFC 8705 §5).
+    doc["registration_endpoint"] = mtls + "/register";
+    doc["mtls_endpoint_aliases"].as_object()["registration_endpoint"] = mtls + "/register";
+  }
+  // The authorization-code front channel (RFC 8414 §2, RFC 9126 §5, RFC 9101 §10.5, JARM §4,
+  // RFC 9207 §3, RFC 7636 §6.2).
+  doc["authorization_endpoint"] = base + "/authorize";
+  // PAR is served on both listeners: the front one for private_key_jwt clients, the mTLS alias
+  // for certificate-authenticated clients (and for code binding to the certificate).
+  doc["pushed_authorization_request_endpoint"] = base + "/par";
+  doc["mtls_endpoint_aliases"].as_object()["pushed_authorization_request_endpoint"] =
+      mtls + "/par";
+  // True unless a configured FAPI 1.0 Advanced client may send its request object by value;
+  // each client's own requirement is its require_pushed_authorization_requests metadata.
+  bool par_required = true;
+  for (const auto& c : s.clients) {
+    if (c.profile == "fapi1_advanced" && !c.require_pushed_authorization_requests) {
+      par_required = false;
+    }
+  }
+  doc["require_pushed_authorization_requests"] = par_required;
+  // Request objects by value at /authorize (FAPI 1.0 Advanced); request_uri only as issued by
+  // PAR, never fetched from a client's URL (OIDC Discovery defaults this to true, hence false).
+  doc["request_parameter_supported"] = true;
+  doc["request_uri_parameter_supported"] = false;
+  doc["request_object_signing_alg_values_supported"] = auth_algs;
+  doc["response_types_supported"] = boost::json::array{"code", "code id_token"};
+  doc["response_modes_supported"] =
+      boost::json::array{"query", "fragment", "jwt", "query.jwt", "form_post.jwt"};
+  doc["authorization_response_iss_parameter_supported"] = true;
+  doc["code_challenge_methods_supported"] = boost::json::array{"S256"};
+  boost::json::array jarm_algs;
+  for (const auto& k : ctx.keys->view()->by_alg) {
+    jarm_algs.emplace_back(jose::alg_name(k.alg));
+  }
+  doc["authorization_signing_alg_values_supported"] = jarm_algs;
+  // ID tokens (OIDC Discovery §3): signed with every alg the AS keeps a key for, chosen per
+  // client by id_token_signed_response_alg; the claims they carry (no user attributes).
+  doc["id_token_signing_alg_values_supported"] = jarm_algs;
+  doc["claims_supported"] = boost::json::array{"iss", "sub", "aud", "exp", "iat", "auth_time",
+                                               "nonce", "acr", "azp", "at_hash", "c_hash",
+                                               "s_hash"};
+  doc["subject_types_supported"] = boost::json::array{"public"};
   doc["access_token_signing_alg_values_supported"] = alg;
   // RFC 9701 §7: the JWT introspection answer is signed with the AS signing key, never
   // encrypted (so no introspection_encryption_* members).

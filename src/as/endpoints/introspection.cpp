@@ -184,8 +184,8 @@ http::Response introspection_endpoint(const AsContext& ctx, const http::Request&
   if (token == form->end() || token->second.empty()) {
     return to_response(oauth_error(OAuthErrc::InvalidRequest, "token is required"));
   }
-  // token_type_hint (RFC 7662 §2.1) is optional and changes nothing: only access tokens are
-  // introspected here, and the lookup is by hash whatever the hint says.
+  // token_type_hint (RFC 7662 §2.1) is optional and changes nothing: access and refresh tokens
+  // are both found by hash whatever the hint says.
   const bool as_jwt = wants_jwt(request);
   static const boost::json::object kInactive{{"active", false}};
 
@@ -197,11 +197,14 @@ http::Response introspection_endpoint(const AsContext& ctx, const http::Request&
   const std::int64_t now = ctx.clock->now();
   // RFC 7662 §2.2: an unknown, expired or revoked token is simply inactive.
   if (!*record || (*record)->revoked || (*record)->expires_at <= now ||
-      (*record)->kind != "access_token") {
+      ((*record)->kind != "access_token" && (*record)->kind != "refresh_token")) {
     return answer(ctx, *client, as_jwt, kInactive);
   }
   const store::TokenRecord& rec = **record;
-  if (!may_introspect(ctx, *client, rec)) {
+  const bool refresh = rec.kind == "refresh_token";
+  // A refresh token is the client's own business (RFC 6749 §1.5: never sent to a resource
+  // server): only the client it was issued to may introspect it.
+  if (refresh ? rec.client_id != client->client_id : !may_introspect(ctx, *client, rec)) {
     core::log::warn("introspection_not_permitted",
                     {{"client_id", client->client_id}, {"jti", rec.jti}});
     return answer(ctx, *client, as_jwt, kInactive);
@@ -209,7 +212,11 @@ http::Response introspection_endpoint(const AsContext& ctx, const http::Request&
   core::log::info("token_introspected", {{"client_id", client->client_id},
                                          {"jti", rec.jti},
                                          {"format", as_jwt ? "jwt" : "json"}});
-  return answer(ctx, *client, as_jwt, describe(ctx, rec));
+  auto described = describe(ctx, rec);
+  if (refresh) {
+    described.erase("token_type");  // "Bearer" describes access tokens (RFC 6749 §7.1)
+  }
+  return answer(ctx, *client, as_jwt, described);
 }
 
 }  // namespace fapigate::as

@@ -1,6 +1,9 @@
 // client_credentials (RFC 6749 §4.4) for mTLS clients: the token is issued to the client itself
 // (sub = client_id, RFC 9068 §2.2) and bound to the presented certificate (RFC 8705 §3).
+#include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <charconv>
+#include <string_view>
 
 #include "as/checks/scope.hpp"
 #include "as/grants/grant_table.hpp"
@@ -8,10 +11,10 @@
 #include "crypto/digest.hpp"
 
 namespace fapigate::as {
+namespace {
 
-OAuthResult<std::string> client_credentials_grant(const AsContext& ctx,
-                                                  const http::Request& request, const Form& form,
-                                                  const store::ClientRecord& client) {
+OAuthResult<AccessTokenParams> token_params(const AsContext& ctx, const http::Request& request,
+                                            const Form& form, const store::ClientRecord& client) {
   std::optional<std::string> requested;
   if (auto it = form.find("scope"); it != form.end()) {
     requested = it->second;
@@ -35,18 +38,78 @@ OAuthResult<std::string> client_credentials_grant(const AsContext& ctx,
   }
   params.cnf_x5t_s256 = request.peer_certificate->x5t_s256;
   params.grant_id = crypto::random_token(16);
+  return params;
+}
 
-  auto issued = issue_access_token(ctx, params);
+bool json_safe(std::string_view s) {
+  for (char c : s) {
+    if (c < 0x20 || c == '"' || c == '\\' || static_cast<unsigned char>(c) > 0x7E) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// RFC 6749 §5.1 response. Written directly when every value is JSON-safe as it is (the token
+// is base64url and dots; scope tokens exclude '"' and '\' by RFC 6749 §3.3, but a registered
+// scope is checked here rather than trusted), so no JSON tree is built per token.
+std::string response_body(const IssuedAccessToken& issued) {
+  if (!json_safe(issued.token) || !json_safe(issued.scope)) {
+    boost::json::object body;
+    body["access_token"] = issued.token;
+    body["token_type"] = "Bearer";
+    body["expires_in"] = issued.expires_at - issued.issued_at;
+    body["scope"] = issued.scope;
+    return boost::json::serialize(body);
+  }
+  std::string body;
+  body.reserve(issued.token.size() + issued.scope.size() + 96);
+  body += R"({"access_token":")";
+  body += issued.token;
+  // RFC 8705 §3: certificate-bound tokens keep the Bearer type.
+  body += R"(","token_type":"Bearer","expires_in":)";
+  char digits[24];
+  const std::int64_t lifetime = issued.expires_at - issued.issued_at;
+  auto end = std::to_chars(digits, digits + sizeof digits, lifetime).ptr;
+  body.append(digits, end);
+  body += R"(,"scope":")";
+  body += issued.scope;
+  body += R"("})";
+  return body;
+}
+
+}  // namespace
+
+OAuthResult<std::string> client_credentials_grant(const AsContext& ctx,
+                                                  const http::Request& request, const Form& form,
+                                                  const store::ClientRecord& client) {
+  auto params = token_params(ctx, request, form, client);
+  if (!params) {
+    return params.error();
+  }
+  auto issued = issue_access_token(ctx, *params);
   if (!issued) {
     return issued.error();
   }
-  boost::json::object body;
-  body["access_token"] = issued->token;
-  // RFC 8705 §3: certificate-bound tokens keep the Bearer type.
-  body["token_type"] = "Bearer";
-  body["expires_in"] = issued->expires_at - issued->issued_at;
-  body["scope"] = issued->scope;
-  return boost::json::serialize(body);
+  return response_body(*issued);
+}
+
+// The only write is the token record, so it may be deferred (grant_table.hpp).
+OAuthResult<DeferredTokenResponse> client_credentials_grant_deferred(
+    const AsContext& ctx, const http::Request& request, const Form& form,
+    const store::ClientRecord& client) {
+  auto params = token_params(ctx, request, form, client);
+  if (!params) {
+    return params.error();
+  }
+  auto prepared = prepare_access_token(ctx, *params);
+  if (!prepared) {
+    return prepared.error();
+  }
+  DeferredTokenResponse out;
+  out.body = response_body(prepared->issued);
+  out.token = std::move(*prepared);
+  return out;
 }
 
 }  // namespace fapigate::as

@@ -6,7 +6,9 @@ namespace fapigate::as {
 namespace {
 
 constexpr std::array kGrants{
-    Grant{"client_credentials", &client_credentials_grant},
+    Grant{"authorization_code", &authorization_code_grant},
+    Grant{"client_credentials", &client_credentials_grant, &client_credentials_grant_deferred},
+    Grant{"refresh_token", &refresh_token_grant},
 };
 
 }  // namespace

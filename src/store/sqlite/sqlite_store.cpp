@@ -16,13 +16,14 @@
 #include <boost/json/serialize.hpp>
 
 #include "core/log.hpp"
+#include "store/sqlite/group_commit.hpp"
 
 namespace fapigate::store {
 namespace {
 
 namespace log = core::log;
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 5;
 
 // Each entry migrates from version i to i + 1 and runs inside one transaction.
 constexpr std::string_view kMigrations[] = {
@@ -76,6 +77,83 @@ CREATE TABLE replay_cache (
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX replay_cache_expires_at ON replay_cache (expires_at);
+)sql",
+    // 2 -> 3: authorization codes and grants (the code flow's back channel).
+    R"sql(
+CREATE TABLE authorization_codes (
+  code_hash      TEXT PRIMARY KEY NOT NULL,
+  client_id      TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
+  subject        TEXT NOT NULL,
+  scope          TEXT NOT NULL DEFAULT '',
+  redirect_uri   TEXT NOT NULL,
+  code_challenge TEXT NOT NULL,
+  nonce          TEXT NOT NULL DEFAULT '',
+  acr            TEXT NOT NULL DEFAULT '',
+  auth_time      INTEGER NOT NULL DEFAULT 0,
+  cnf_x5t_s256   TEXT NOT NULL DEFAULT '',
+  claims_json    TEXT NOT NULL DEFAULT '',
+  resource       TEXT NOT NULL DEFAULT '',
+  grant_id       TEXT NOT NULL,
+  issued_at      INTEGER NOT NULL,
+  expires_at     INTEGER NOT NULL,
+  used           INTEGER NOT NULL DEFAULT 0 CHECK (used IN (0, 1))
+) WITHOUT ROWID;
+CREATE INDEX authorization_codes_expires_at ON authorization_codes (expires_at);
+)sql",
+    // 3 -> 4: the front channel: pushed authorization requests, users, consents, sessions.
+    R"sql(
+CREATE TABLE pushed_requests (
+  request_uri_hash TEXT PRIMARY KEY NOT NULL,
+  client_id        TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
+  params_json      TEXT NOT NULL,
+  cnf_x5t_s256     TEXT NOT NULL DEFAULT '',
+  created_at       INTEGER NOT NULL,
+  expires_at       INTEGER NOT NULL,
+  used             INTEGER NOT NULL DEFAULT 0 CHECK (used IN (0, 1))
+) WITHOUT ROWID;
+CREATE INDEX pushed_requests_expires_at ON pushed_requests (expires_at);
+CREATE TABLE users (
+  username      TEXT PRIMARY KEY NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_at    INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE login_failures (
+  key          TEXT PRIMARY KEY NOT NULL,
+  failures     INTEGER NOT NULL,
+  window_start INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE consents (
+  consent_id   TEXT PRIMARY KEY NOT NULL,
+  subject      TEXT NOT NULL,
+  client_id    TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
+  scope        TEXT NOT NULL DEFAULT '',
+  grant_id     TEXT NOT NULL,
+  granted_at   INTEGER NOT NULL,
+  withdrawn    INTEGER NOT NULL DEFAULT 0 CHECK (withdrawn IN (0, 1)),
+  withdrawn_at INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX consents_subject ON consents (subject, granted_at);
+CREATE TABLE browser_sessions (
+  session_hash TEXT PRIMARY KEY NOT NULL,
+  subject      TEXT NOT NULL,
+  auth_time    INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX browser_sessions_expires_at ON browser_sessions (expires_at);
+)sql",
+    // 4 -> 5: grants (what a refresh needs from the original authorization).
+    R"sql(
+CREATE TABLE grants (
+  grant_id   TEXT PRIMARY KEY NOT NULL,
+  client_id  TEXT NOT NULL REFERENCES clients (client_id) ON DELETE CASCADE,
+  subject    TEXT NOT NULL,
+  scope      TEXT NOT NULL DEFAULT '',
+  acr        TEXT NOT NULL DEFAULT '',
+  auth_time  INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX grants_expires_at ON grants (expires_at);
 )sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
@@ -134,6 +212,80 @@ constexpr const char* kRevokeToken = "UPDATE tokens SET revoked = 1 WHERE token_
 constexpr const char* kRevokeGrant =
     "UPDATE tokens SET revoked = 1 WHERE grant_id = ?1 AND revoked = 0";
 constexpr const char* kPurgeExpired = "DELETE FROM tokens WHERE expires_at < ?1";
+
+constexpr const char* kCodeColumns =
+    "code_hash, client_id, subject, scope, redirect_uri, code_challenge, nonce, acr, auth_time, "
+    "cnf_x5t_s256, claims_json, resource, grant_id, issued_at, expires_at";
+const std::string kPutCode =
+    std::string("INSERT INTO authorization_codes (") + kCodeColumns +
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+// The conditional UPDATE decides first use on its own (one statement is atomic, also across
+// processes sharing the file): changes() == 1 for exactly one redeemer. `used` only ever goes
+// from 0 to 1 and nothing else in the row changes, so the read that follows is consistent.
+constexpr const char* kMarkCodeUsed =
+    "UPDATE authorization_codes SET used = 1 WHERE code_hash = ?1 AND used = 0";
+const std::string kFindCode = std::string("SELECT ") + kCodeColumns +
+                              " FROM authorization_codes WHERE code_hash = ?1";
+constexpr const char* kPurgeExpiredCodes = "DELETE FROM authorization_codes WHERE expires_at < ?1";
+
+constexpr const char* kPutGrant = R"sql(
+INSERT INTO grants (grant_id, client_id, subject, scope, acr, auth_time, created_at, expires_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+ON CONFLICT (grant_id) DO UPDATE SET expires_at = excluded.expires_at
+WHERE grants.client_id = excluded.client_id)sql";
+constexpr const char* kFindGrant =
+    "SELECT grant_id, client_id, subject, scope, acr, auth_time, created_at, expires_at "
+    "FROM grants WHERE grant_id = ?1";
+
+// The front channel (migration 3 -> 4).
+constexpr const char* kPutPushed =
+    "INSERT INTO pushed_requests (request_uri_hash, client_id, params_json, cnf_x5t_s256, "
+    "created_at, expires_at, used) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr const char* kFindPushed =
+    "SELECT request_uri_hash, client_id, params_json, cnf_x5t_s256, created_at, expires_at, used "
+    "FROM pushed_requests WHERE request_uri_hash = ?1";
+// One conditional UPDATE: of concurrent completions exactly one sees changes() == 1.
+constexpr const char* kConsumePushed =
+    "UPDATE pushed_requests SET used = 1 WHERE request_uri_hash = ?1 AND used = 0 "
+    "AND expires_at >= ?2";
+constexpr const char* kPurgePushed = "DELETE FROM pushed_requests WHERE expires_at < ?1";
+constexpr const char* kFindUser =
+    "SELECT username, password_hash, created_at FROM users WHERE username = ?1";
+constexpr const char* kPutUser = R"sql(
+INSERT INTO users (username, password_hash, created_at) VALUES (?1, ?2, ?3)
+ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash)sql";
+// A window older than ?3 seconds starts over at this failure.
+constexpr const char* kNoteFailure = R"sql(
+INSERT INTO login_failures (key, failures, window_start) VALUES (?1, 1, ?2)
+ON CONFLICT (key) DO UPDATE SET
+  failures = CASE WHEN login_failures.window_start + ?3 <= ?2 THEN 1
+                  ELSE login_failures.failures + 1 END,
+  window_start = CASE WHEN login_failures.window_start + ?3 <= ?2 THEN ?2
+                      ELSE login_failures.window_start END
+RETURNING failures)sql";
+constexpr const char* kLoginFailures =
+    "SELECT failures FROM login_failures WHERE key = ?1 AND window_start + ?3 > ?2";
+constexpr const char* kClearFailures = "DELETE FROM login_failures WHERE key = ?1";
+constexpr const char* kConsentColumns =
+    "consent_id, subject, client_id, scope, grant_id, granted_at, withdrawn, withdrawn_at";
+const std::string kPutConsent = std::string("INSERT INTO consents (") + kConsentColumns +
+                                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+const std::string kListConsents = std::string("SELECT ") + kConsentColumns +
+                                  " FROM consents WHERE subject = ?1 "
+                                  "ORDER BY granted_at DESC, consent_id LIMIT 500";
+constexpr const char* kWithdrawConsent =
+    "UPDATE consents SET withdrawn = 1, withdrawn_at = ?3 "
+    "WHERE consent_id = ?1 AND subject = ?2 AND withdrawn = 0";
+const std::string kFindConsent =
+    std::string("SELECT ") + kConsentColumns + " FROM consents WHERE consent_id = ?1";
+constexpr const char* kPutSession =
+    "INSERT INTO browser_sessions (session_hash, subject, auth_time, expires_at) "
+    "VALUES (?1, ?2, ?3, ?4)";
+constexpr const char* kFindSession =
+    "SELECT session_hash, subject, auth_time, expires_at FROM browser_sessions "
+    "WHERE session_hash = ?1 AND expires_at >= ?2";
+constexpr const char* kDeleteSession = "DELETE FROM browser_sessions WHERE session_hash = ?1";
+constexpr const char* kPurgeSessions = "DELETE FROM browser_sessions WHERE expires_at < ?1";
 
 // One statement, so first-seen is decided atomically: a new key inserts; an existing key is
 // only taken over when its entry had already expired (not yet purged). changes() tells which.
@@ -225,6 +377,7 @@ public:
   SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
 
   ~SqliteStore() override {
+    writer_.reset();  // first: commits what is still queued
     for (auto& [sql, stmt] : cache_) {
       sqlite3_finalize(stmt);
     }
@@ -418,30 +571,71 @@ public:
   // --- TokenStore ---------------------------------------------------------------------------
 
   Result<void> put_token(const TokenRecord& t) override {
+    if (writer_) {
+      // Group commit (group_commit.hpp): batched with concurrent writers, durable on return.
+      return token_result(
+          writer_->run([&t](GroupCommitter::Connection& c) { return insert_token(c, t); }));
+    }
     return guarded<void>("put_token", [&]() -> Result<void> {
       auto s = prepare(kPutToken.c_str());
       if (!s) {
         return s.error();
       }
       StmtUse use(*s);
-      int rc = SQLITE_OK;
-      int i = 0;
-      for (const std::string* v : {&t.token_hash, &t.kind, &t.jti, &t.client_id, &t.subject,
-                                   &t.scope, &t.audience, &t.cnf_x5t_s256}) {
-        if (rc == SQLITE_OK) {
-          rc = bind_text(*s, ++i, *v);
-        }
-      }
-      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 9, t.issued_at);
-      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 10, t.expires_at);
-      if (rc == SQLITE_OK) rc = sqlite3_bind_int(*s, 11, t.revoked ? 1 : 0);
-      if (rc == SQLITE_OK) rc = bind_text(*s, 12, t.grant_id);
-      if (rc != SQLITE_OK) {
+      if (int rc = bind_token(*s, t); rc != SQLITE_OK) {
         return fail(rc, "put_token");
       }
       // Autocommit with synchronous=FULL: the WAL is synced before sqlite3_step returns.
       return step_done(*s, "put_token");
     });
+  }
+
+  void put_token_async(const TokenRecord& t, std::function<void(Result<void>)> done) override {
+    if (!writer_) {
+      done(put_token(t));
+      return;
+    }
+    // The record is copied into the write: the bindings point into it until the step is done.
+    writer_->submit(
+        [t](GroupCommitter::Connection& c) { return insert_token(c, t); },
+        [done = std::move(done)](int rc) { done(token_result(rc)); });
+  }
+
+  // Takes over a group committer for put_token (open_impl: file databases opened read-write).
+  void attach_writer(std::unique_ptr<GroupCommitter> writer) { writer_ = std::move(writer); }
+
+  static int bind_token(sqlite3_stmt* s, const TokenRecord& t) {
+    int rc = SQLITE_OK;
+    int i = 0;
+    for (const std::string* v : {&t.token_hash, &t.kind, &t.jti, &t.client_id, &t.subject,
+                                 &t.scope, &t.audience, &t.cnf_x5t_s256}) {
+      if (rc == SQLITE_OK) {
+        rc = bind_text(s, ++i, *v);
+      }
+    }
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(s, 9, t.issued_at);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int64(s, 10, t.expires_at);
+    if (rc == SQLITE_OK) rc = sqlite3_bind_int(s, 11, t.revoked ? 1 : 0);
+    if (rc == SQLITE_OK) rc = bind_text(s, 12, t.grant_id);
+    return rc;
+  }
+
+  // Runs on the group committer's thread and connection, inside its transaction.
+  static int insert_token(GroupCommitter::Connection& c, const TokenRecord& t) {
+    sqlite3_stmt* s = c.prepare(kPutToken.c_str());
+    if (!s) {
+      return sqlite3_errcode(c.db());
+    }
+    StmtUse use(s);
+    int rc = bind_token(s, t);
+    return rc == SQLITE_OK ? sqlite3_step(s) : rc;
+  }
+
+  static Result<void> token_result(int rc) {
+    if (rc == SQLITE_OK || rc == SQLITE_DONE) {
+      return {};
+    }
+    return make_error_code(map_rc(rc));  // logged by the committer
   }
 
   Result<std::optional<TokenRecord>> find_token(const std::string& hash) override {
@@ -508,8 +702,166 @@ public:
       if (auto r = step_done(*s, "purge_expired"); !r) {
         return r.error();
       }
-      return static_cast<std::size_t>(sqlite3_changes64(db_));
+      auto removed = static_cast<std::size_t>(sqlite3_changes64(db_));
+      // Codes too: a used code is kept until it expires so that a second use is recognised
+      // (and revokes its grant); after that it is only an unknown code.
+      auto c = prepare(kPurgeExpiredCodes);
+      if (!c) {
+        return c.error();
+      }
+      StmtUse use_codes(*c);
+      if (int rc = sqlite3_bind_int64(*c, 1, before); rc != SQLITE_OK) {
+        return fail(rc, "purge_expired");
+      }
+      if (auto r = step_done(*c, "purge_expired"); !r) {
+        return r.error();
+      }
+      return removed + static_cast<std::size_t>(sqlite3_changes64(db_));
     });
+  }
+
+  // --- CodeStore ----------------------------------------------------------------------------
+
+  Result<void> put_code(const AuthorizationCodeRecord& c) override {
+    return guarded<void>("put_code", [&]() -> Result<void> {
+      auto s = prepare(kPutCode.c_str());
+      if (!s) {
+        return s.error();
+      }
+      StmtUse use(*s);
+      int rc = SQLITE_OK;
+      int i = 0;
+      for (const std::string* v : {&c.code_hash, &c.client_id, &c.subject, &c.scope,
+                                   &c.redirect_uri, &c.code_challenge, &c.nonce, &c.acr}) {
+        if (rc == SQLITE_OK) {
+          rc = bind_text(*s, ++i, *v);
+        }
+      }
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 9, c.auth_time);
+      i = 9;
+      for (const std::string* v : {&c.cnf_x5t_s256, &c.claims_json, &c.resource, &c.grant_id}) {
+        if (rc == SQLITE_OK) {
+          rc = bind_text(*s, ++i, *v);
+        }
+      }
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 14, c.issued_at);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 15, c.expires_at);
+      if (rc != SQLITE_OK) {
+        return fail(rc, "put_code");
+      }
+      // Autocommit with synchronous=FULL: durable before the code goes to the browser.
+      return step_done(*s, "put_code");
+    });
+  }
+
+  Result<std::optional<RedeemedCode>> redeem_code(const std::string& code_hash) override {
+    return guarded<std::optional<RedeemedCode>>(
+        "redeem_code", [&]() -> Result<std::optional<RedeemedCode>> {
+          bool first_use = false;
+          {
+            auto s = prepare(kMarkCodeUsed);
+            if (!s) {
+              return s.error();
+            }
+            StmtUse use(*s);
+            if (int rc = bind_text(*s, 1, code_hash); rc != SQLITE_OK) {
+              return fail(rc, "redeem_code");
+            }
+            if (auto r = step_done(*s, "redeem_code"); !r) {
+              return r.error();
+            }
+            first_use = sqlite3_changes(db_) == 1;
+          }
+          auto s = prepare(kFindCode.c_str());
+          if (!s) {
+            return s.error();
+          }
+          StmtUse use(*s);
+          if (int rc = bind_text(*s, 1, code_hash); rc != SQLITE_OK) {
+            return fail(rc, "redeem_code");
+          }
+          int rc = sqlite3_step(*s);
+          if (rc == SQLITE_DONE) {
+            return std::optional<RedeemedCode>();
+          }
+          if (rc != SQLITE_ROW) {
+            return fail(rc, "redeem_code");
+          }
+          RedeemedCode out;
+          out.first_use = first_use;
+          AuthorizationCodeRecord& c = out.code;
+          c.code_hash = column_text(*s, 0);
+          c.client_id = column_text(*s, 1);
+          c.subject = column_text(*s, 2);
+          c.scope = column_text(*s, 3);
+          c.redirect_uri = column_text(*s, 4);
+          c.code_challenge = column_text(*s, 5);
+          c.nonce = column_text(*s, 6);
+          c.acr = column_text(*s, 7);
+          c.auth_time = sqlite3_column_int64(*s, 8);
+          c.cnf_x5t_s256 = column_text(*s, 9);
+          c.claims_json = column_text(*s, 10);
+          c.resource = column_text(*s, 11);
+          c.grant_id = column_text(*s, 12);
+          c.issued_at = sqlite3_column_int64(*s, 13);
+          c.expires_at = sqlite3_column_int64(*s, 14);
+          return std::optional<RedeemedCode>(std::move(out));
+        });
+  }
+
+  // --- GrantStore ---------------------------------------------------------------------------
+
+  Result<void> put_grant(const GrantRecord& g) override {
+    return guarded<void>("put_grant", [&]() -> Result<void> {
+      auto s = prepare(kPutGrant);
+      if (!s) {
+        return s.error();
+      }
+      StmtUse use(*s);
+      int rc = bind_text(*s, 1, g.grant_id);
+      if (rc == SQLITE_OK) rc = bind_text(*s, 2, g.client_id);
+      if (rc == SQLITE_OK) rc = bind_text(*s, 3, g.subject);
+      if (rc == SQLITE_OK) rc = bind_text(*s, 4, g.scope);
+      if (rc == SQLITE_OK) rc = bind_text(*s, 5, g.acr);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 6, g.auth_time);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 7, g.created_at);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 8, g.expires_at);
+      if (rc != SQLITE_OK) {
+        return fail(rc, "put_grant");
+      }
+      return step_done(*s, "put_grant");
+    });
+  }
+
+  Result<std::optional<GrantRecord>> find_grant(const std::string& grant_id) override {
+    return guarded<std::optional<GrantRecord>>(
+        "find_grant", [&]() -> Result<std::optional<GrantRecord>> {
+          auto s = prepare(kFindGrant);
+          if (!s) {
+            return s.error();
+          }
+          StmtUse use(*s);
+          if (int rc = bind_text(*s, 1, grant_id); rc != SQLITE_OK) {
+            return fail(rc, "find_grant");
+          }
+          int rc = sqlite3_step(*s);
+          if (rc == SQLITE_DONE) {
+            return std::optional<GrantRecord>();
+          }
+          if (rc != SQLITE_ROW) {
+            return fail(rc, "find_grant");
+          }
+          GrantRecord g;
+          g.grant_id = column_text(*s, 0);
+          g.client_id = column_text(*s, 1);
+          g.subject = column_text(*s, 2);
+          g.scope = column_text(*s, 3);
+          g.acr = column_text(*s, 4);
+          g.auth_time = sqlite3_column_int64(*s, 5);
+          g.created_at = sqlite3_column_int64(*s, 6);
+          g.expires_at = sqlite3_column_int64(*s, 7);
+          return std::optional<GrantRecord>(std::move(g));
+        });
   }
 
   // --- ReplayStore --------------------------------------------------------------------------
@@ -548,7 +900,372 @@ public:
                                 [&]() -> Result<std::size_t> { return purge_replay_locked(before); });
   }
 
+  // --- PushedRequestStore -------------------------------------------------------------------
+
+  Result<void> put_pushed_request(const PushedRequestRecord& r) override {
+    return guarded<void>("put_pushed_request", [&]() -> Result<void> {
+      // Expired requests go first: the table holds only live ones (each lives < 10 min).
+      if (auto p = exec_one_int(kPurgePushed, r.created_at, "put_pushed_request"); !p) {
+        return p.error();
+      }
+      auto s = prepare(kPutPushed);
+      if (!s) {
+        return s.error();
+      }
+      StmtUse use(*s);
+      int rc = SQLITE_OK;
+      int i = 0;
+      for (const std::string* v : {&r.request_uri_hash, &r.client_id, &r.params_json,
+                                   &r.cnf_x5t_s256}) {
+        if (rc == SQLITE_OK) {
+          rc = bind_text(*s, ++i, *v);
+        }
+      }
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 5, r.created_at);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 6, r.expires_at);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int(*s, 7, r.used ? 1 : 0);
+      if (rc != SQLITE_OK) {
+        return fail(rc, "put_pushed_request");
+      }
+      return step_done(*s, "put_pushed_request");
+    });
+  }
+
+  Result<std::optional<PushedRequestRecord>> find_pushed_request(
+      const std::string& hash) override {
+    return guarded<std::optional<PushedRequestRecord>>(
+        "find_pushed_request", [&]() -> Result<std::optional<PushedRequestRecord>> {
+          auto s = prepare(kFindPushed);
+          if (!s) {
+            return s.error();
+          }
+          StmtUse use(*s);
+          if (int rc = bind_text(*s, 1, hash); rc != SQLITE_OK) {
+            return fail(rc, "find_pushed_request");
+          }
+          int rc = sqlite3_step(*s);
+          if (rc == SQLITE_DONE) {
+            return std::optional<PushedRequestRecord>();
+          }
+          if (rc != SQLITE_ROW) {
+            return fail(rc, "find_pushed_request");
+          }
+          PushedRequestRecord r;
+          r.request_uri_hash = column_text(*s, 0);
+          r.client_id = column_text(*s, 1);
+          r.params_json = column_text(*s, 2);
+          r.cnf_x5t_s256 = column_text(*s, 3);
+          r.created_at = sqlite3_column_int64(*s, 4);
+          r.expires_at = sqlite3_column_int64(*s, 5);
+          r.used = sqlite3_column_int(*s, 6) != 0;
+          return std::optional<PushedRequestRecord>(std::move(r));
+        });
+  }
+
+  Result<bool> consume_pushed_request(const std::string& hash, std::int64_t now) override {
+    return guarded<bool>("consume_pushed_request", [&]() -> Result<bool> {
+      auto err = [](ErrorCode ec) { return Result<bool>(boost::system::in_place_error, ec); };
+      auto s = prepare(kConsumePushed);
+      if (!s) {
+        return err(s.error());
+      }
+      StmtUse use(*s);
+      int rc = bind_text(*s, 1, hash);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 2, now);
+      if (rc != SQLITE_OK) {
+        return err(fail(rc, "consume_pushed_request"));
+      }
+      if (auto r = step_done(*s, "consume_pushed_request"); !r) {
+        return err(r.error());
+      }
+      return sqlite3_changes(db_) == 1;
+    });
+  }
+
+  // --- UserStore ----------------------------------------------------------------------------
+
+  Result<std::optional<UserRecord>> find_user(const std::string& username) override {
+    return guarded<std::optional<UserRecord>>(
+        "find_user", [&]() -> Result<std::optional<UserRecord>> {
+          auto s = prepare(kFindUser);
+          if (!s) {
+            return s.error();
+          }
+          StmtUse use(*s);
+          if (int rc = bind_text(*s, 1, username); rc != SQLITE_OK) {
+            return fail(rc, "find_user");
+          }
+          int rc = sqlite3_step(*s);
+          if (rc == SQLITE_DONE) {
+            return std::optional<UserRecord>();
+          }
+          if (rc != SQLITE_ROW) {
+            return fail(rc, "find_user");
+          }
+          UserRecord u;
+          u.username = column_text(*s, 0);
+          u.password_hash = column_text(*s, 1);
+          u.created_at = sqlite3_column_int64(*s, 2);
+          return std::optional<UserRecord>(std::move(u));
+        });
+  }
+
+  Result<void> put_user(const UserRecord& u) override {
+    return guarded<void>("put_user", [&]() -> Result<void> {
+      auto s = prepare(kPutUser);
+      if (!s) {
+        return s.error();
+      }
+      StmtUse use(*s);
+      int rc = bind_text(*s, 1, u.username);
+      if (rc == SQLITE_OK) rc = bind_text(*s, 2, u.password_hash);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 3, u.created_at);
+      if (rc != SQLITE_OK) {
+        return fail(rc, "put_user");
+      }
+      return step_done(*s, "put_user");
+    });
+  }
+
+  Result<std::int64_t> note_login_failure(const std::string& key, std::int64_t now,
+                                          std::int64_t window_seconds) override {
+    return guarded<std::int64_t>("note_login_failure", [&]() -> Result<std::int64_t> {
+      auto s = prepare(kNoteFailure);
+      if (!s) {
+        return s.error();
+      }
+      StmtUse use(*s);
+      int rc = bind_text(*s, 1, key);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 2, now);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 3, window_seconds);
+      if (rc != SQLITE_OK) {
+        return fail(rc, "note_login_failure");
+      }
+      rc = sqlite3_step(*s);
+      if (rc != SQLITE_ROW) {
+        return fail(rc, "note_login_failure");
+      }
+      std::int64_t n = sqlite3_column_int64(*s, 0);
+      // Finish the statement so that the write commits now.
+      rc = sqlite3_step(*s);
+      if (rc != SQLITE_DONE) {
+        return fail(rc, "note_login_failure");
+      }
+      return n;
+    });
+  }
+
+  Result<std::int64_t> login_failures(const std::string& key, std::int64_t now,
+                                      std::int64_t window_seconds) override {
+    return guarded<std::int64_t>("login_failures", [&]() -> Result<std::int64_t> {
+      auto s = prepare(kLoginFailures);
+      if (!s) {
+        return s.error();
+      }
+      StmtUse use(*s);
+      int rc = bind_text(*s, 1, key);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 2, now);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 3, window_seconds);
+      if (rc != SQLITE_OK) {
+        return fail(rc, "login_failures");
+      }
+      rc = sqlite3_step(*s);
+      if (rc == SQLITE_DONE) {
+        return std::int64_t{0};
+      }
+      if (rc != SQLITE_ROW) {
+        return fail(rc, "login_failures");
+      }
+      return sqlite3_column_int64(*s, 0);
+    });
+  }
+
+  Result<void> clear_login_failures(const std::string& key) override {
+    return guarded<void>("clear_login_failures", [&]() -> Result<void> {
+      return exec_one_text(kClearFailures, key, "clear_login_failures");
+    });
+  }
+
+  // --- ConsentStore -------------------------------------------------------------------------
+
+  Result<void> put_consent(const ConsentRecord& c) override {
+    return guarded<void>("put_consent", [&]() -> Result<void> {
+      auto s = prepare(kPutConsent.c_str());
+      if (!s) {
+        return s.error();
+      }
+      StmtUse use(*s);
+      int rc = SQLITE_OK;
+      int i = 0;
+      for (const std::string* v : {&c.consent_id, &c.subject, &c.client_id, &c.scope,
+                                   &c.grant_id}) {
+        if (rc == SQLITE_OK) {
+          rc = bind_text(*s, ++i, *v);
+        }
+      }
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 6, c.granted_at);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int(*s, 7, c.withdrawn ? 1 : 0);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 8, c.withdrawn_at);
+      if (rc != SQLITE_OK) {
+        return fail(rc, "put_consent");
+      }
+      return step_done(*s, "put_consent");
+    });
+  }
+
+  Result<std::vector<ConsentRecord>> list_consents(const std::string& subject) override {
+    return guarded<std::vector<ConsentRecord>>(
+        "list_consents", [&]() -> Result<std::vector<ConsentRecord>> {
+          auto s = prepare(kListConsents.c_str());
+          if (!s) {
+            return s.error();
+          }
+          StmtUse use(*s);
+          if (int rc = bind_text(*s, 1, subject); rc != SQLITE_OK) {
+            return fail(rc, "list_consents");
+          }
+          std::vector<ConsentRecord> out;
+          for (;;) {
+            int rc = sqlite3_step(*s);
+            if (rc == SQLITE_DONE) {
+              return out;
+            }
+            if (rc != SQLITE_ROW) {
+              return fail(rc, "list_consents");
+            }
+            out.push_back(read_consent(*s));
+          }
+        });
+  }
+
+  Result<std::optional<ConsentRecord>> withdraw_consent(const std::string& consent_id,
+                                                        const std::string& subject,
+                                                        std::int64_t now) override {
+    return guarded<std::optional<ConsentRecord>>(
+        "withdraw_consent", [&]() -> Result<std::optional<ConsentRecord>> {
+          {
+            auto s = prepare(kWithdrawConsent);
+            if (!s) {
+              return s.error();
+            }
+            StmtUse use(*s);
+            int rc = bind_text(*s, 1, consent_id);
+            if (rc == SQLITE_OK) rc = bind_text(*s, 2, subject);
+            if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 3, now);
+            if (rc != SQLITE_OK) {
+              return fail(rc, "withdraw_consent");
+            }
+            if (auto r = step_done(*s, "withdraw_consent"); !r) {
+              return r.error();
+            }
+            if (sqlite3_changes(db_) != 1) {
+              return std::optional<ConsentRecord>();
+            }
+          }
+          auto s = prepare(kFindConsent.c_str());
+          if (!s) {
+            return s.error();
+          }
+          StmtUse use(*s);
+          if (int rc = bind_text(*s, 1, consent_id); rc != SQLITE_OK) {
+            return fail(rc, "withdraw_consent");
+          }
+          int rc = sqlite3_step(*s);
+          if (rc != SQLITE_ROW) {
+            return rc == SQLITE_DONE ? Result<std::optional<ConsentRecord>>(
+                                           std::optional<ConsentRecord>())
+                                     : Result<std::optional<ConsentRecord>>(
+                                           fail(rc, "withdraw_consent"));
+          }
+          return std::optional<ConsentRecord>(read_consent(*s));
+        });
+  }
+
+  // --- SessionStore -------------------------------------------------------------------------
+
+  Result<void> put_session(const BrowserSessionRecord& b) override {
+    return guarded<void>("put_session", [&]() -> Result<void> {
+      if (auto p = exec_one_int(kPurgeSessions, b.auth_time, "put_session"); !p) {
+        return p.error();
+      }
+      auto s = prepare(kPutSession);
+      if (!s) {
+        return s.error();
+      }
+      StmtUse use(*s);
+      int rc = bind_text(*s, 1, b.session_hash);
+      if (rc == SQLITE_OK) rc = bind_text(*s, 2, b.subject);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 3, b.auth_time);
+      if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 4, b.expires_at);
+      if (rc != SQLITE_OK) {
+        return fail(rc, "put_session");
+      }
+      return step_done(*s, "put_session");
+    });
+  }
+
+  Result<std::optional<BrowserSessionRecord>> find_session(const std::string& hash,
+                                                           std::int64_t now) override {
+    return guarded<std::optional<BrowserSessionRecord>>(
+        "find_session", [&]() -> Result<std::optional<BrowserSessionRecord>> {
+          auto s = prepare(kFindSession);
+          if (!s) {
+            return s.error();
+          }
+          StmtUse use(*s);
+          int rc = bind_text(*s, 1, hash);
+          if (rc == SQLITE_OK) rc = sqlite3_bind_int64(*s, 2, now);
+          if (rc != SQLITE_OK) {
+            return fail(rc, "find_session");
+          }
+          rc = sqlite3_step(*s);
+          if (rc == SQLITE_DONE) {
+            return std::optional<BrowserSessionRecord>();
+          }
+          if (rc != SQLITE_ROW) {
+            return fail(rc, "find_session");
+          }
+          BrowserSessionRecord b;
+          b.session_hash = column_text(*s, 0);
+          b.subject = column_text(*s, 1);
+          b.auth_time = sqlite3_column_int64(*s, 2);
+          b.expires_at = sqlite3_column_int64(*s, 3);
+          return std::optional<BrowserSessionRecord>(std::move(b));
+        });
+  }
+
+  Result<void> delete_session(const std::string& hash) override {
+    return guarded<void>("delete_session", [&]() -> Result<void> {
+      return exec_one_text(kDeleteSession, hash, "delete_session");
+    });
+  }
+
 private:
+  static ConsentRecord read_consent(sqlite3_stmt* s) {
+    ConsentRecord c;
+    c.consent_id = column_text(s, 0);
+    c.subject = column_text(s, 1);
+    c.client_id = column_text(s, 2);
+    c.scope = column_text(s, 3);
+    c.grant_id = column_text(s, 4);
+    c.granted_at = sqlite3_column_int64(s, 5);
+    c.withdrawn = sqlite3_column_int(s, 6) != 0;
+    c.withdrawn_at = sqlite3_column_int64(s, 7);
+    return c;
+  }
+
+  Result<void> exec_one_int(const char* sql, std::int64_t arg, const char* op) {
+    auto s = prepare(sql);
+    if (!s) {
+      return s.error();
+    }
+    StmtUse use(*s);
+    if (int rc = sqlite3_bind_int64(*s, 1, arg); rc != SQLITE_OK) {
+      return fail(rc, op);
+    }
+    return step_done(*s, op);
+  }
+
   Result<std::size_t> purge_replay_locked(std::int64_t before) {
     auto s = prepare(kPurgeReplay);
     if (!s) {
@@ -652,6 +1369,7 @@ private:
   std::string path_;
   std::unordered_map<const char*, sqlite3_stmt*> cache_;
   unsigned replay_calls_ = 0;  // under mu_
+  std::unique_ptr<GroupCommitter> writer_;  // null: put_token commits on db_ itself
 };
 
 // --- Opening ----------------------------------------------------------------------------------
@@ -775,7 +1493,19 @@ Result<std::unique_ptr<Store>> open_impl(const std::string& path, const SqliteOp
   if (read_only) {
     log::warn("store.read_only", {{"path", path}});
   }
-  return std::unique_ptr<Store>(std::make_unique<SqliteStore>(db.release(), path));
+  auto store = std::make_unique<SqliteStore>(db.release(), path);
+  // Token writes go through a group committer (group_commit.hpp) when a second connection sees
+  // the same database: a file opened read-write, not ":memory:" or a "file:" URI.
+  if (!read_only && !path.empty() && path != ":memory:" && path.rfind("file:", 0) != 0) {
+    GroupCommitOptions group;
+    group.busy_timeout_ms = options.busy_timeout_ms;
+    auto writer = GroupCommitter::open(path, group);
+    if (!writer) {
+      return make_error_code(StoreErrc::Unavailable);
+    }
+    store->attach_writer(std::move(*writer));
+  }
+  return std::unique_ptr<Store>(std::move(store));
 }
 
 }  // namespace

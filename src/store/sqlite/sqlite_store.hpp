@@ -1,9 +1,11 @@
 // The embedded store: one SQLite file in WAL mode, synchronous=FULL so a committed token
 // survives a crash or kill -9. Schema created and migrated on open (user_version).
-// Thread-safe: one connection behind a mutex, prepared statements cached on it. Errors:
-// Unavailable (cannot open, read-only, disk full, I/O error, still locked after busy_timeout),
-// Conflict (a constraint: duplicate token hash, a token for an unknown client), Corrupt (not a
-// database, or a row that does not decode), Internal (anything else).
+// Thread-safe: one connection behind a mutex, prepared statements cached on it; token writes
+// (put_token, put_token_async) of a file database go through a group committer with its own
+// connection and thread (group_commit.hpp): one fsync per batch, durable before they report.
+// Errors: Unavailable (cannot open, read-only, disk full, I/O error, still locked after
+// busy_timeout), Conflict (a constraint: duplicate token hash, a token for an unknown client),
+// Corrupt (not a database, or a row that does not decode), Internal (anything else).
 // Deleting a client deletes its tokens (foreign key, ON DELETE CASCADE).
 #pragma once
 

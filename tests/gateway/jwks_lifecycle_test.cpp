@@ -1,0 +1,140 @@
+// JWKS lifecycle: HTTP cache headers bound by jwks_min_age/jwks_max_age, refresh ahead of
+// expiry, stale keys bounded by jwks_max_stale, discovery of jwks_uri with the issuer checked.
+#include "gateway_fixture.hpp"
+
+namespace fapigate::gw::test {
+namespace {
+
+constexpr const char* kIssC = "https://as-c.example";
+constexpr const char* kDiscoveryC = "https://as-c.example/.well-known/openid-configuration";
+constexpr const char* kJwksC = "https://keys.as-c.example/jwks";
+
+class JwksLifecycle : public GatewayTest {
+protected:
+  void serve_jwks_a(const std::string& cache_control) {
+    http::Response r = http::Response::json(200, jwks_a());
+    if (!cache_control.empty()) {
+      r.headers.add("Cache-Control", cache_control);
+    }
+    fake_->respond(kJwksA, r);
+  }
+  static config::Gateway with_discovered_issuer() {
+    auto g = default_settings();
+    config::Issuer c;
+    c.issuer = kIssC;
+    c.audiences = {kAud};
+    g.issuers.push_back(c);
+    return g;
+  }
+  std::size_t fetches_after(std::int64_t seconds) {
+    clock_.advance(seconds);
+    const std::size_t before = fake_->count(kJwksA);
+    EXPECT_EQ(call(pay(good_token())).status, 201);
+    return fake_->count(kJwksA) - before;
+  }
+};
+
+TEST_F(JwksLifecycle, MaxAgeDecidesWhenTheBackgroundRefreshHappens) {
+  serve_jwks_a("public, max-age=100");
+  start();
+  // Refreshed ahead of expiry, at 80% of max-age, while the cached keys keep serving.
+  EXPECT_EQ(fetches_after(79), 0u);
+  EXPECT_EQ(fetches_after(2), 1u);
+  EXPECT_EQ(fetches_after(1), 0u);  // not again until the fresh copy ages
+}
+
+TEST_F(JwksLifecycle, MaxAgeIsBoundedBelowAndAbove) {
+  serve_jwks_a("max-age=1");  // below jwks_min_age (30): 30
+  auto s = default_settings();
+  s.issuers[0].jwks_min_age = 30;
+  start(s);
+  EXPECT_EQ(fetches_after(23), 0u);
+  EXPECT_EQ(fetches_after(2), 1u);
+  serve_jwks_a("max-age=999999");  // above jwks_max_age (300): 300
+  EXPECT_EQ(fetches_after(30), 1u);  // the max-age=1 copy is due (it lived 30 s)
+  EXPECT_EQ(fetches_after(230), 0u);
+  EXPECT_EQ(fetches_after(11), 1u);
+}
+
+TEST_F(JwksLifecycle, NoStoreMeansMinimumAge) {
+  serve_jwks_a("no-store");
+  start();
+  EXPECT_EQ(fetches_after(23), 0u);
+  EXPECT_EQ(fetches_after(2), 1u);
+}
+
+TEST_F(JwksLifecycle, MalformedCacheControlFallsBackToMaxAge) {
+  serve_jwks_a("max-age=abc, max-age=-5, max-age");
+  start();
+  EXPECT_EQ(fetches_after(239), 0u);
+  EXPECT_EQ(fetches_after(2), 1u);
+}
+
+TEST_F(JwksLifecycle, StaleKeysServeWhileTheIssuerIsDownButOnlyForMaxStale) {
+  auto s = default_settings();
+  s.issuers[0].jwks_max_stale = 600;
+  start(s);
+  fake_->fail(kJwksA, make_error_code(boost::system::errc::connection_refused));
+  clock_.advance(300 + 590);  // ttl 300 (no cache headers) + 590 s stale
+  EXPECT_EQ(call(pay(good_token())).status, 201);
+  // Unknown kid while the issuer is down: refused, never "probably fine".
+  clock_.advance(5);
+  expect_refused(call(pay(sign(claims(), data_->a_ec_rotated))), 401,
+                 invalid_token("the token signing key is unknown"));
+  clock_.advance(10);  // 905 s: past ttl + max_stale
+  expect_refused(call(pay(good_token())), 401,
+                 invalid_token("the issuer's keys are unavailable"));
+  // The issuer comes back: keys load again on the next (rate-limited) attempt.
+  fake_->respond_json(kJwksA, 200, jwks_a());
+  clock_.advance(31);
+  EXPECT_EQ(call(pay(good_token())).status, 201);
+}
+
+TEST_F(JwksLifecycle, IssuerKeysStayApartAfterRefresh) {
+  serve_jwks_a("max-age=60");
+  start();
+  clock_.advance(50);
+  EXPECT_EQ(call(pay(good_token())).status, 201);
+  expect_refused(call(pay(sign(claims(kIssA), data_->b_ec))), 401,
+                 invalid_token("the token signing key is unknown"));
+}
+
+// ---- discovery -----------------------------------------------------------------------------------
+
+
+TEST_F(JwksLifecycle, JwksUriComesFromDiscovery) {
+  fake_->respond_json(kDiscoveryC, 200,
+                      std::string(R"({"issuer":")") + kIssC + R"(","jwks_uri":")" + kJwksC +
+                          R"("})");
+  fake_->respond_json(kJwksC, 200, jwks_json({&data_->b_ec}));
+  start(with_discovered_issuer());
+  EXPECT_EQ(fake_->count(kDiscoveryC), 1u);
+  EXPECT_EQ(fake_->count(kJwksC), 1u);
+  EXPECT_EQ(call(pay(sign(claims(kIssC), data_->b_ec))).status, 201);
+  // A's key does not verify C's tokens.
+  expect_refused(call(pay(sign(claims(kIssC), data_->a_ec))), 401,
+                 invalid_token("the token signing key is unknown"));
+}
+
+TEST_F(JwksLifecycle, DiscoveryNamingAnotherIssuerIsRefused) {
+  // RFC 8414 §3.3: a document for another issuer must not lend it keys.
+  fake_->respond_json(kDiscoveryC, 200,
+                      std::string(R"({"issuer":")") + kIssA + R"(","jwks_uri":")" + kJwksA +
+                          R"("})");
+  start(with_discovered_issuer());
+  EXPECT_EQ(fake_->count(kJwksA), 1u);  // only issuer A's own warm-up fetch
+  expect_refused(call(pay(sign(claims(kIssC), data_->a_ec))), 401,
+                 invalid_token("the issuer's keys are unavailable"));
+}
+
+TEST_F(JwksLifecycle, DiscoveryWithPlainHttpJwksUriIsRefused) {
+  fake_->respond_json(kDiscoveryC, 200,
+                      std::string(R"({"issuer":")") + kIssC +
+                          R"(","jwks_uri":"http://keys.as-c.example/jwks"})");
+  start(with_discovered_issuer());
+  expect_refused(call(pay(sign(claims(kIssC), data_->b_ec))), 401,
+                 invalid_token("the issuer's keys are unavailable"));
+}
+
+}  // namespace
+}  // namespace fapigate::gw::test
