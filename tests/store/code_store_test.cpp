@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "store/sqlite/sqlite_store.hpp"
+#include "store_fixture.hpp"
 
 using namespace fapigate;
 using namespace fapigate::store;
@@ -19,35 +20,7 @@ namespace {
 
 constexpr std::int64_t kNow = 1'700'000'000;
 
-class CodeStoreTest : public ::testing::Test {
-protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "fapigate-codes-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    path_ = (dir_ / "fapigate.db").string();
-    store_ = open();
-    ASSERT_TRUE(store_);
-    ClientRecord c;
-    c.client_id = "partner";
-    c.token_endpoint_auth_method = "tls_client_auth";
-    ASSERT_TRUE(store_->put_client(c));
-  }
-  void TearDown() override {
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::unique_ptr<Store> open() {
-    auto s = open_sqlite_store(path_);
-    EXPECT_TRUE(s) << (s ? "" : s.error().message());
-    return s ? std::move(*s) : nullptr;
-  }
-
-  fs::path dir_;
-  std::string path_;
-  std::unique_ptr<Store> store_;
-};
+class CodeStoreTest : public fapigate::store::testing::SqliteStoreFixture {};
 
 AuthorizationCodeRecord full_code(const std::string& hash) {
   AuthorizationCodeRecord c;
