@@ -200,6 +200,7 @@ Result<std::shared_ptr<AsService>> AsService::create(const config::Authorization
   ctx.store = &store;
   ctx.keys = *keys;
   ctx.clock = &clock;
+  ctx.clients = std::make_shared<ClientCache>(store, clock);
   if (settings.registration.enabled) {
     auto registration = Registration::create(settings.registration);
     if (!registration) {

@@ -92,6 +92,10 @@ std::vector<std::string> restart_only_changes(const config::Config& running,
   if (running.log.format != next.log.format) {
     out.push_back("log.format");
   }
+  // The upstream clients (and their keep-alive pools) outlive a reload.
+  if (running.gateway.upstream_max_idle_connections != next.gateway.upstream_max_idle_connections) {
+    out.push_back("gateway.upstream_max_idle_connections");
+  }
   const auto a = listeners_of(running);
   const auto b = listeners_of(next);
   for (std::size_t i = 0; i < a.size(); ++i) {

@@ -130,6 +130,7 @@ int run_roles(const config::Config& config,
     // Proxied requests stay on the worker that serves them (one io_context per core): the
     // exchange, its keep-alive pool and the callback all run there, no thread hop.
     upstream_options.use_caller_worker = true;
+    upstream_options.max_idle_per_origin = config.gateway.upstream_max_idle_connections;
     auto upstream = http::make_client(upstream_options);
     if (!upstream) {
       core::log::error("upstream_client_failed", {{"error", upstream.error().message()}});
@@ -139,10 +140,12 @@ int run_roles(const config::Config& config,
     deps.clock = &clock;
     deps.metrics = &metrics;
     deps.upstream_client = *upstream;
-    deps.upstream_tls_client = [](const config::UpstreamTls& t) {
+    deps.upstream_tls_client = [idle = config.gateway.upstream_max_idle_connections](
+                                   const config::UpstreamTls& t) {
       http::ClientOptions o;
       o.threads = 1;
       o.use_caller_worker = true;
+      o.max_idle_per_origin = idle;
       o.ca_file = t.ca_file;
       o.client_cert_file = t.client_cert_file;
       o.client_key_file = t.client_key_file;

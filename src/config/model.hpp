@@ -233,6 +233,9 @@ struct Gateway {
   std::vector<Route> routes;
   std::size_t verified_token_cache_entries = 10'000;
   std::uint32_t upstream_timeout_ms = 10'000;
+  // Idle keep-alive connections kept per upstream origin and worker. Below the number of
+  // concurrent requests, every request past it opens (and later closes) a TCP connection.
+  std::size_t upstream_max_idle_connections = 256;
   // CIDRs of TLS-terminating load balancers: only their RFC 9440 Client-Cert header and a
   // route's scope_header are believed; from any other peer both are stripped.
   std::vector<std::string> trusted_proxies;

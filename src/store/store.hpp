@@ -98,6 +98,7 @@ public:
   }
   [[nodiscard]] virtual Result<std::optional<TokenRecord>> find_token(const std::string& hash) = 0;
   [[nodiscard]] virtual Result<void> revoke_token(const std::string& hash) = 0;
+  // Revokes every token of the grant; an empty grant_id (a token of no grant) matches nothing.
   [[nodiscard]] virtual Result<void> revoke_grant(const std::string& grant_id) = 0;
   // Removes rows expired before `before`; returns how many.
   [[nodiscard]] virtual Result<std::size_t> purge_expired(std::int64_t before) = 0;

@@ -42,8 +42,10 @@ protected:
 
   // A refresh token (or code) of the same grant as `access_token`, written straight into the
   // store: this slice issues none itself yet.
+  // A token row like access_token's; grant_id given: both rows of that grant from now on
+  // (client_credentials tokens belong to no grant of their own).
   std::string seed_sibling(const std::string& access_token, std::string kind,
-                           std::string client_id = "partner-client") {
+                           std::string client_id = "partner-client", std::string grant_id = "") {
     auto at = record_of(access_token);
     EXPECT_TRUE(at);
     store::TokenRecord rec = at ? *at : store::TokenRecord{};
@@ -54,6 +56,9 @@ protected:
     rec.client_id = std::move(client_id);
     rec.expires_at = kNow + 86400;
     rec.revoked = false;
+    if (!grant_id.empty()) {
+      rec.grant_id = std::move(grant_id);
+    }
     EXPECT_TRUE(store_->put_token(rec));
     return clear;
   }
@@ -120,13 +125,26 @@ TEST_F(Revocation, EveryHintFindsTheToken) {
 }
 
 TEST_F(Revocation, RefreshTokenRevokesItsWholeGrant) {
-  const std::string at = issue_partner_token();
-  const std::string unrelated = issue_partner_token();  // another grant
-  const std::string rt = seed_sibling(at, "refresh_token");
+  const std::string base = issue_partner_token();
+  const std::string unrelated = issue_partner_token();  // no grant at all
+  const std::string at = seed_sibling(base, "access_token", "partner-client", "grant-1");
+  const std::string rt = seed_sibling(base, "refresh_token", "partner-client", "grant-1");
+  ASSERT_TRUE(active(at));
   expect_revocation_ok(revoke_as_partner(rt, "&token_type_hint=refresh_token"));
   EXPECT_TRUE(record_of(rt)->revoked);
   EXPECT_FALSE(active(at));
+  EXPECT_TRUE(active(base));
   EXPECT_TRUE(active(unrelated));
+}
+
+TEST_F(Revocation, ClientCredentialsTokensBelongToNoGrant) {
+  const std::string a = issue_partner_token();
+  const std::string b = issue_partner_token();
+  EXPECT_EQ(record_of(a)->grant_id, "");
+  // An empty grant id matches nothing: revoking "the grant" of one never reaches the others.
+  ASSERT_TRUE(store_->revoke_grant(""));
+  EXPECT_TRUE(active(a));
+  EXPECT_TRUE(active(b));
 }
 
 TEST_F(Revocation, AccessTokenLeavesItsRefreshTokenAlone) {

@@ -57,6 +57,14 @@ TEST(ReloadChanges, ListenersThreadsLimitsStoreAndRolesNeedARestart) {
   EXPECT_EQ(r.size(), 9u);
 }
 
+TEST(ReloadChanges, UpstreamIdlePoolNeedsARestart) {
+  auto next = base();
+  next.gateway.upstream_max_idle_connections = 3;
+  const auto r = restart_only_changes(base(), next);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r.front(), "gateway.upstream_max_idle_connections");
+}
+
 TEST(ReloadChanges, TlsSwitchedOffNeedsARestart) {
   auto next = base();
   next.gateway.listener.tls.reset();

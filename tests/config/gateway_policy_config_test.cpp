@@ -116,6 +116,16 @@ TEST(GatewayPolicyConfig, UpstreamRetriesRange) {
   EXPECT_ONLY_ERROR(r, "fapigate.yaml: gateway.upstream_retries: must be between 0 and 10");
 }
 
+TEST(GatewayPolicyConfig, UpstreamIdlePoolRange) {
+  auto r = load(R"(  upstream_max_idle_connections: 100001
+  routes:
+    - {name: p, path: /p, upstream: "http://u:1"}
+)");
+  EXPECT_ONLY_ERROR(r,
+                    "fapigate.yaml: gateway.upstream_max_idle_connections: must be between 0 and "
+                    "100000");
+}
+
 TEST(GatewayPolicyConfig, PlaceholderMustBeAWholeSegment) {
   auto r = load(R"(  routes:
     - {name: p, path: "/a/x{id}", upstream: "http://u:1"}

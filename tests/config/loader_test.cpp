@@ -160,6 +160,7 @@ TEST(ConfigLoad, FullSampleLoadsIntoExpectedStructs) {
   EXPECT_TRUE(gw.routes[2].methods.empty());
   EXPECT_EQ(gw.verified_token_cache_entries, 2048u);
   EXPECT_EQ(gw.upstream_timeout_ms, 2500u);
+  EXPECT_EQ(gw.upstream_max_idle_connections, 64u);
 
   EXPECT_TRUE(c.demo_api.enabled);
   EXPECT_EQ(c.demo_api.listener.address, "127.0.0.1");

@@ -79,7 +79,7 @@ OAuthResult<store::ClientRecord> authenticate(const AsContext* ctx, const http::
     id = *client_id;
   }
 
-  auto found = clients.find_client(id);
+  auto found = ctx != nullptr ? ctx->find_client(id) : clients.find_client(id);
   if (!found) {
     return oauth_error(OAuthErrc::ServerError, "the server could not complete the request",
                        "client lookup failed: " + found.error().message());

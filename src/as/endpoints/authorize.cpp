@@ -223,7 +223,7 @@ OAuthResult<store::ClientRecord> find_client(const AsContext& ctx, std::optional
   if (!id || id->empty() || id->size() > 256) {
     return oauth_error(OAuthErrc::InvalidRequest, "client_id is required");
   }
-  auto found = ctx.store->find_client(std::string(*id));
+  auto found = ctx.find_client(std::string(*id));
   if (!found) {
     return oauth_error(OAuthErrc::ServerError, "the server could not complete the request",
                        "find_client: " + found.error().message());

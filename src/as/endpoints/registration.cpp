@@ -348,6 +348,7 @@ http::Response update_client(const AsContext& ctx, const http::Request& req, Aut
     (void)ctx.store->revoke_token(crypto::sha256_b64url(*token));
     return refuse(server_error("storing the client failed: " + put.error().message()), op, id);
   }
+  ctx.client_changed(id);
   if (auto revoked = ctx.store->revoke_token(auth.token_hash); !revoked) {
     log::error("registration_token_rotation_failed",
                {{"client_id", id}, {"detail", revoked.error().message()}});
@@ -385,6 +386,7 @@ http::Response manage_client(const AsContext& ctx, const http::Request& req) {
   if (auto del = ctx.store->delete_client(id); !del) {
     return refuse(server_error("deleting the client failed: " + del.error().message()), op, id);
   }
+  ctx.client_changed(id);
   log::info("client_deleted", {{"client_id", id}});
   http::Response r;
   r.status = 204;

@@ -8,7 +8,6 @@
 #include "as/checks/scope.hpp"
 #include "as/grants/grant_table.hpp"
 #include "as/token_issuer.hpp"
-#include "crypto/digest.hpp"
 
 namespace fapigate::as {
 namespace {
@@ -37,7 +36,8 @@ OAuthResult<AccessTokenParams> token_params(const AsContext& ctx, const http::Re
     params.audiences.push_back(ctx.settings.issuer);
   }
   params.cnf_x5t_s256 = request.peer_certificate->x5t_s256;
-  params.grant_id = crypto::random_token(16);
+  // No grant_id: the token stands alone (no refresh token, no consent to withdraw), and
+  // revoke_grant never matches an empty id.
   return params;
 }
 
