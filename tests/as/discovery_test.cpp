@@ -1,6 +1,7 @@
 // Discovery metadata (RFC 8414 §2, RFC 8705 §3.3 and §5) and the JWKS (RFC 7517, RFC 7638).
 #include "as/as_fixture.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 
 namespace fapigate::as::test {
@@ -50,9 +51,23 @@ TEST_F(Discovery, AdvertisesCertificateBoundTokensAndOnlyFapiClientAuth) {
   }
   EXPECT_EQ(boost::json::serialize(m.at("grant_types_supported")),
             R"(["authorization_code","client_credentials","refresh_token"])");
-  EXPECT_EQ(boost::json::serialize(m.at("scopes_supported")), R"(["accounts","payments"])");
+  EXPECT_EQ(boost::json::serialize(m.at("scopes_supported")), R"(["openid","accounts","payments"])");
   EXPECT_EQ(boost::json::serialize(m.at("access_token_signing_alg_values_supported")),
             R"(["PS256"])");
+}
+
+TEST_F(Discovery, ListsOpenidOnceWithTheConfiguredScopes) {
+  auto m = metadata();
+  const auto* scopes = m.if_contains("scopes_supported");
+  ASSERT_TRUE(scopes && scopes->is_array());
+  std::vector<std::string> got;
+  for (const auto& v : scopes->get_array()) {
+    got.emplace_back(v.as_string());
+  }
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.front(), "openid");
+  EXPECT_EQ(std::count(got.begin(), got.end(), "openid"), 1);
+  EXPECT_NE(std::find(got.begin(), got.end(), "accounts"), got.end());
 }
 
 TEST_F(Discovery, AdvertisesNothingItDoesNotImplement) {

@@ -18,7 +18,12 @@ http::Response discovery_endpoint(const AsContext& ctx) {
     grants.emplace_back(g);
   }
   boost::json::array scopes;
+  // OIDC Discovery §3: a server that issues ID tokens supports (and lists) openid.
+  scopes.emplace_back("openid");
   for (const auto& sc : s.scopes_supported) {
+    if (sc == "openid") {
+      continue;
+    }
     scopes.emplace_back(sc);
   }
   boost::json::array alg{boost::json::string(s.signing_alg)};
