@@ -98,8 +98,15 @@ public:
   }
   [[nodiscard]] virtual Result<std::optional<TokenRecord>> find_token(const std::string& hash) = 0;
   [[nodiscard]] virtual Result<void> revoke_token(const std::string& hash) = 0;
-  // Revokes every token of the grant; an empty grant_id (a token of no grant) matches nothing.
+  // Revokes every token of the grant and remembers the grant as revoked (grant_revoked());
+  // an empty grant_id (a token of no grant) matches nothing.
   [[nodiscard]] virtual Result<void> revoke_grant(const std::string& grant_id) = 0;
+  // Revokes the token if it is still active; true for exactly one of several concurrent
+  // callers (the one that spent it), false if it was revoked already or is unknown.
+  [[nodiscard]] virtual Result<bool> revoke_token_if_active(const std::string& hash) = 0;
+  // Whether revoke_grant() was called for this grant. Issuers re-check it after writing a
+  // grant's tokens, so a revocation racing the issuance cannot leave them live.
+  [[nodiscard]] virtual Result<bool> grant_revoked(const std::string& grant_id) = 0;
   // Removes rows expired before `before`; returns how many.
   [[nodiscard]] virtual Result<std::size_t> purge_expired(std::int64_t before) = 0;
 };

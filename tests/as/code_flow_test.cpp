@@ -9,7 +9,11 @@
 #include "as/id_token.hpp"
 #include "core/strings.hpp"
 
+#include <array>
 #include <cctype>
+#include <thread>
+
+#include <sqlite3.h>
 #include <cstdio>
 
 namespace fapigate::as::test {
@@ -69,7 +73,7 @@ protected:
 
   // A code as the authorization endpoint stores it; returns the code itself.
   std::string put_code(const std::string& client_id, std::string scope = "openid accounts",
-                       std::string cnf = {}) {
+                       std::string cnf = {}, std::string grant_id = {}) {
     const std::string code = crypto::random_token(32);
     store::AuthorizationCodeRecord rec;
     rec.code_hash = crypto::sha256_b64url(code);
@@ -82,7 +86,7 @@ protected:
     rec.acr = "urn:example:acr:sca";
     rec.auth_time = clock_.now() - 20;
     rec.cnf_x5t_s256 = std::move(cnf);
-    rec.grant_id = crypto::random_token(16);
+    rec.grant_id = grant_id.empty() ? crypto::random_token(16) : std::move(grant_id);
     rec.issued_at = clock_.now();
     rec.expires_at = clock_.now() + 60;
     EXPECT_TRUE(store_->put_code(rec));
@@ -369,6 +373,29 @@ TEST_F(CodeFlow, RefreshByAnotherClientIsInvalidGrant) {
   expect_oauth_error(r, 400, "invalid_grant");
 }
 
+TEST_F(CodeFlow, RefreshWithoutClientAuthenticationIsInvalidClient) {  // N-65
+  auto body = redeem("fapi2-client");
+  const std::string rt = str(body, "refresh_token");
+  // No certificate: tls_client_auth cannot authenticate, and nothing could be bound.
+  expect_oauth_error(token(refresh_request("fapi2-client", rt), nullptr), 401, "invalid_client");
+  // A certificate but no client_id: the token alone identifies no client (RFC 6749 §6).
+  expect_oauth_error(token("grant_type=refresh_token&refresh_token=" + form_encode(rt), partner_),
+                     401, "invalid_client");
+  // The refusals did not spend the refresh token.
+  EXPECT_EQ(token(refresh_request("fapi2-client", rt), partner_).status, 200);
+}
+
+TEST_F(CodeFlow, CodeReusedAfterOneSecondWithoutTheFirstUseSucceedingIsStillSingleUse) {  // N-50
+  // A first redemption refused for a wrong verifier still spends the code (RFC 6749 §4.1.2:
+  // used once), so the right verifier a second later gets invalid_grant too.
+  const std::string code = put_code("fapi2-client");
+  std::string wrong = code_request("fapi2-client", code);
+  replace_all(wrong, kVerifier, std::string(43, 'a'));
+  expect_oauth_error(token(wrong, partner_), 400, "invalid_grant");
+  clock_.advance(1);
+  expect_oauth_error(token(code_request("fapi2-client", code), partner_), 400, "invalid_grant");
+}
+
 TEST_F(CodeFlow, RefreshWithAnotherCertificateIsInvalidGrant) {
   // Same client, authenticated (tls_client_auth matches the DN) with a new certificate for the
   // same subject: still not the certificate the refresh token is bound to.
@@ -453,6 +480,71 @@ TEST_F(CodeFlow, DiscoveryListsTheGrantsAndIdTokenAlgs) {
   }
   EXPECT_EQ(list("id_token_signing_alg_values_supported"),
             (std::vector<std::string>{"PS256", "ES256", "EdDSA"}));
+}
+
+// ---- races between a grant's issuance and its revocation -------------------------------------
+
+// Tokens of the grant in the store file: {written, still active}.
+std::pair<int, int> grant_tokens(const std::string& db_path, const std::string& grant_id) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT count(*), coalesce(sum(revoked = 0), 0) FROM tokens "
+                               "WHERE grant_id = ?1",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  sqlite3_bind_text(st, 1, grant_id.c_str(), -1, SQLITE_TRANSIENT);
+  std::pair<int, int> out{-1, -1};
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    out = {sqlite3_column_int(st, 0), sqlite3_column_int(st, 1)};
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+TEST_F(CodeFlow, CodeWhoseGrantIsRevokedDuringRedemptionLeavesNoLiveToken) {
+  // A second use of the code revoked the grant before this first redemption wrote its tokens
+  // (RFC 6749 §4.1.2): they are written, then found revoked, and the client gets nothing.
+  const std::string code = put_code("fapi2-client", "openid accounts", {}, "grant-raced");
+  ASSERT_TRUE(store_->revoke_grant("grant-raced"));
+  expect_oauth_error(token(code_request("fapi2-client", code), partner_), 400, "invalid_grant");
+  const auto [written, live] = grant_tokens(path_, "grant-raced");
+  EXPECT_GE(written, 1);  // the check ran after the writes, as in the real race
+  EXPECT_EQ(live, 0);
+}
+
+TEST_F(CodeFlow, ConcurrentRefreshesWithOneRotatingTokenNeverBothSucceed) {
+  // RFC 9700 §4.14.2: a rotated refresh token is single use. Two requests racing with the same
+  // token: at most one gets tokens, and the reuse that the other one is leaves nothing of the
+  // grant alive.
+  for (int round = 0; round < 8; ++round) {
+    const std::string grant = "grant-rotating-" + std::to_string(round);
+    auto first = token(code_request("rotating-client", put_code("rotating-client",
+                                                                "openid accounts", {}, grant)),
+                       partner_);
+    ASSERT_EQ(first.status, 200) << first.body;
+    const std::string rt = std::string(json_of(first.body).at("refresh_token").as_string());
+    std::array<http::Response, 2> answers;
+    std::vector<std::thread> racers;
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+      racers.emplace_back([&, i] { answers[i] = token(refresh_request("rotating-client", rt), partner_); });
+    }
+    for (auto& t : racers) {
+      t.join();
+    }
+    const int ok = (answers[0].status == 200) + (answers[1].status == 200);
+    EXPECT_LE(ok, 1) << round;
+    for (const auto& a : answers) {
+      if (a.status != 200) {
+        expect_oauth_error(a, 400, "invalid_grant");
+      }
+    }
+    // The other request presented a spent token: a reuse, which revokes the grant, including
+    // whatever the winner was issued.
+    EXPECT_EQ(grant_tokens(path_, grant).second, 0) << round;
+  }
 }
 
 }  // namespace

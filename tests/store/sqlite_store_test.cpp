@@ -364,6 +364,57 @@ TEST_F(SqliteStoreTest, RevokeGrantRevokesEveryTokenOfTheGrant) {
   ASSERT_TRUE(s->revoke_grant("unknown-grant"));
 }
 
+TEST_F(SqliteStoreTest, RevokedGrantIsRememberedEvenBeforeItHasTokens) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->put_client(full_client("partner")));
+  EXPECT_FALSE(s->grant_revoked("g1").value());
+  // A code reuse can revoke the grant before the first redemption has written its tokens.
+  ASSERT_TRUE(s->revoke_grant("g1"));
+  EXPECT_TRUE(s->grant_revoked("g1").value());
+  EXPECT_FALSE(s->grant_revoked("g2").value());
+  EXPECT_FALSE(s->grant_revoked("").value());
+  ASSERT_TRUE(s->revoke_grant("g1"));  // idempotent
+  EXPECT_TRUE(s->grant_revoked("g1").value());
+  // Remembered across a restart.
+  s.reset();
+  s = open();
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->grant_revoked("g1").value());
+}
+
+TEST_F(SqliteStoreTest, RevokeIfActiveSpendsATokenExactlyOnce) {
+  constexpr int kThreads = 4;
+  auto a = open();
+  auto b = open();  // two connections, as two processes sharing the file would be
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->put_client(full_client("partner")));
+  for (int round = 0; round < 20; ++round) {
+    const std::string hash = "rt-" + std::to_string(round);
+    ASSERT_TRUE(a->put_token(token(hash, "partner", "g")));
+    std::atomic<int> winners{0};
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        auto r = (t % 2 ? *a : *b).revoke_token_if_active(hash);
+        if (!r) {
+          ++failures;
+        } else if (*r) {
+          ++winners;
+        }
+      });
+    }
+    for (auto& th : threads) {
+      th.join();
+    }
+    EXPECT_EQ(failures.load(), 0) << round;
+    EXPECT_EQ(winners.load(), 1) << round;
+    EXPECT_TRUE(is_revoked(*a, hash));
+  }
+  EXPECT_FALSE(a->revoke_token_if_active("unknown").value());
+}
+
 TEST_F(SqliteStoreTest, PurgeExpiredDeletesRowsExpiredBeforeTheTime) {
   auto s = open();
   ASSERT_TRUE(s);
@@ -445,8 +496,8 @@ TEST_F(SqliteStoreTest, DatabaseIsInWalModeWithSchemaVersion) {
   EXPECT_EQ(header[18], 2);
   EXPECT_EQ(header[19], 2);
   // 2: replay_cache (client assertion jti); 3: authorization codes; 4: the front channel;
-  // 5: grants.
-  EXPECT_EQ(header[63], 5);
+  // 5: grants; 6: partial grant index; 7: revoked grants.
+  EXPECT_EQ(header[63], 7);
 }
 
 TEST_F(SqliteStoreTest, UnwritablePathIsUnavailable) {

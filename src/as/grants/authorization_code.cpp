@@ -184,6 +184,12 @@ OAuthResult<std::string> authorization_code_grant(const AsContext& ctx,
     }
     id_token = std::move(*signed_id);
   }
+  // RFC 6749 §4.1.2: a second use of this code may have revoked the grant while the tokens
+  // above were written. Checked after the writes, so a revocation is either seen here or ran
+  // after them and revoked them (store.hpp, grant_revoked).
+  if (auto e = refuse_if_grant_revoked(ctx, rec.grant_id)) {
+    return *e;
+  }
   core::log::info("authorization_code_redeemed",
                   {{"client_id", client.client_id},
                    {"grant_id", rec.grant_id},

@@ -69,6 +69,25 @@ OAuthResult<std::string> issue_refresh_token(const AsContext& ctx,
   return token;
 }
 
+std::optional<OAuthError> refuse_if_grant_revoked(const AsContext& ctx,
+                                                  const std::string& grant_id) {
+  auto revoked = ctx.store->grant_revoked(grant_id);
+  if (!revoked) {
+    // The tokens exist but the client never receives them.
+    return oauth_error(OAuthErrc::ServerError, "the server could not issue a token",
+                       "grant_revoked failed: " + revoked.error().message());
+  }
+  if (!*revoked) {
+    return std::nullopt;
+  }
+  if (auto r = ctx.store->revoke_grant(grant_id); !r) {
+    core::log::error("grant_revoke_failed", {{"grant_id", grant_id}, {"error", r.error().message()}});
+  }
+  core::log::warn("grant_revoked_during_issuance", {{"grant_id", grant_id}});
+  return oauth_error(OAuthErrc::InvalidGrant, "the grant was revoked",
+                     "grant " + grant_id.substr(0, 8) + " revoked while its tokens were issued");
+}
+
 std::string token_response_body(const IssuedAccessToken& access, const std::string& refresh_token,
                                 const std::string& id_token) {
   boost::json::object body;
@@ -163,10 +182,23 @@ OAuthResult<std::string> refresh_token_grant(const AsContext& ctx, const http::R
   std::string refresh = presented->second;
   if (policy.refresh_token_rotation) {
     // The old token is spent before its successor exists: a crash in between costs the client
-    // a re-authorization, never leaves two live tokens.
-    if (auto r = ctx.store->revoke_token(hash); !r) {
+    // a re-authorization, never leaves two live tokens. Spent by exactly one request: a
+    // concurrent refresh with the same token loses here and is a reuse (RFC 9700 §4.14.2).
+    auto spent = ctx.store->revoke_token_if_active(hash);
+    if (!spent) {
       return oauth_error(OAuthErrc::ServerError, "the server could not refresh the token",
-                         "revoke_token failed: " + r.error().message());
+                         "revoke_token_if_active failed: " + spent.error().message());
+    }
+    if (!*spent) {
+      if (auto r = ctx.store->revoke_grant(rec.grant_id); !r) {
+        core::log::error("grant_revoke_failed",
+                         {{"grant_id", rec.grant_id}, {"error", r.error().message()}});
+      }
+      core::log::warn("refresh_token_reused", {{"client_id", client.client_id},
+                                               {"jti", rec.jti},
+                                               {"grant_id", rec.grant_id},
+                                               {"concurrent", true}});
+      return bad_refresh("refresh token already used; its grant is revoked");
     }
     RefreshTokenParams rt;
     rt.client_id = rec.client_id;
@@ -219,6 +251,11 @@ OAuthResult<std::string> refresh_token_grant(const AsContext& ctx, const http::R
       return signed_id.error();
     }
     id_token = std::move(*signed_id);
+  }
+  // A reuse, a revocation or a consent withdrawal may have revoked the grant while this
+  // refresh wrote its tokens (store.hpp, grant_revoked).
+  if (auto e = refuse_if_grant_revoked(ctx, rec.grant_id)) {
+    return *e;
   }
   core::log::info("refresh_token_used", {{"client_id", client.client_id},
                                          {"jti", rec.jti},

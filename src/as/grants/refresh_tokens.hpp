@@ -31,6 +31,12 @@ struct RefreshTokenParams {
 [[nodiscard]] OAuthResult<std::string> issue_refresh_token(const AsContext& ctx,
                                                            const RefreshTokenParams& params);
 
+// Called after a grant's tokens are written: if the grant was revoked meanwhile (a code reuse,
+// a refresh-token reuse, a revocation or consent withdrawal racing this issuance), revokes the
+// grant again, which now covers the new tokens, and returns the error to answer with.
+[[nodiscard]] std::optional<OAuthError> refuse_if_grant_revoked(const AsContext& ctx,
+                                                                const std::string& grant_id);
+
 // RFC 6749 §5.1 (+ OIDC Core §3.1.3.3 id_token): a JSON body; refresh_token and id_token are
 // left out when empty.
 [[nodiscard]] std::string token_response_body(const IssuedAccessToken& access,

@@ -23,7 +23,7 @@ namespace {
 
 namespace log = core::log;
 
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 
 // Each entry migrates from version i to i + 1 and runs inside one transaction.
 constexpr std::string_view kMigrations[] = {
@@ -162,6 +162,14 @@ CREATE INDEX grants_expires_at ON grants (expires_at);
 DROP INDEX tokens_grant_id;
 CREATE INDEX tokens_grant_id ON tokens (grant_id) WHERE grant_id <> '';
 )sql",
+    // 6 -> 7: revoked grants are remembered, so tokens written for a grant after its revocation
+    // (a code reuse or a refresh racing the issuance) are caught by the issuer's re-check.
+    R"sql(
+CREATE TABLE revoked_grants (
+  grant_id   TEXT PRIMARY KEY NOT NULL,
+  revoked_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -216,6 +224,12 @@ const std::string kPutToken = std::string("INSERT INTO tokens (") + kTokenColumn
 const std::string kFindToken =
     std::string("SELECT ") + kTokenColumns + " FROM tokens WHERE token_hash = ?1";
 constexpr const char* kRevokeToken = "UPDATE tokens SET revoked = 1 WHERE token_hash = ?1";
+constexpr const char* kRevokeActiveToken =
+    "UPDATE tokens SET revoked = 1 WHERE token_hash = ?1 AND revoked = 0";
+constexpr const char* kRememberRevokedGrant =
+    "INSERT INTO revoked_grants (grant_id, revoked_at) VALUES (?1, CAST(strftime('%s', 'now') AS "
+    "INTEGER)) ON CONFLICT (grant_id) DO NOTHING";
+constexpr const char* kGrantRevoked = "SELECT 1 FROM revoked_grants WHERE grant_id = ?1";
 constexpr const char* kRevokeGrant =
     "UPDATE tokens SET revoked = 1 WHERE grant_id = ?1 AND grant_id <> '' AND revoked = 0";
 constexpr const char* kPurgeExpired = "DELETE FROM tokens WHERE expires_at < ?1";
@@ -692,7 +706,44 @@ public:
       return {};
     }
     return guarded<void>("revoke_grant", [&]() -> Result<void> {
+      // The grant is remembered first, then its tokens revoked: an issuer that writes tokens
+      // for this grant and re-checks grant_revoked() afterwards either sees the mark or wrote
+      // them before the UPDATE below, which then revokes them.
+      if (auto r = exec_one_text(kRememberRevokedGrant, grant_id, "revoke_grant"); !r) {
+        return r;
+      }
       return exec_one_text(kRevokeGrant, grant_id, "revoke_grant");
+    });
+  }
+
+  Result<bool> revoke_token_if_active(const std::string& hash) override {
+    return guarded<bool>("revoke_token_if_active", [&]() -> Result<bool> {
+      if (auto r = exec_one_text(kRevokeActiveToken, hash, "revoke_token_if_active"); !r) {
+        return bool_error(r.error());
+      }
+      // One UPDATE on one connection file-locks the row's page: exactly one caller sees 1.
+      return sqlite3_changes(db_) == 1;
+    });
+  }
+
+  Result<bool> grant_revoked(const std::string& grant_id) override {
+    if (grant_id.empty()) {
+      return false;
+    }
+    return guarded<bool>("grant_revoked", [&]() -> Result<bool> {
+      auto s = prepare(kGrantRevoked);
+      if (!s) {
+        return bool_error(s.error());
+      }
+      StmtUse use(*s);
+      if (int rc = bind_text(*s, 1, grant_id); rc != SQLITE_OK) {
+        return bool_error(fail(rc, "grant_revoked"));
+      }
+      const int rc = sqlite3_step(*s);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return bool_error(fail(rc, "grant_revoked"));
+      }
+      return rc == SQLITE_ROW;
     });
   }
 
@@ -1299,6 +1350,11 @@ private:
       log::error("store.exception", {{"op", op}, {"what", e.what()}});
       return Result<T>(boost::system::in_place_error, make_error_code(StoreErrc::Internal));
     }
+  }
+
+  // Result<bool> converts from both bool and error_code; say which.
+  static Result<bool> bool_error(ErrorCode e) {
+    return Result<bool>(boost::system::in_place_error, e);
   }
 
   Result<sqlite3_stmt*> prepare(const char* sql) {
