@@ -663,6 +663,128 @@ TEST_F(ClientAuthLenientAud, TheEndpointsOwnUrlIsAcceptedThere) {
       call(post("/introspect", "token=" + at + assertion_params(sign(c)), partner_)));
 }
 
+// ---- private_key_jwt at the PAR endpoint (RFC 9126 §2; FAPI 2.0 SP §5.3.2.1-8) ------------------
+
+// A private_key_jwt client allowed the code flow, pushing its requests with an assertion.
+class ClientAuthPar : public ClientAuth {
+protected:
+  static config::AuthorizationServer par_settings(config::ClientAssertionAudience aud) {
+    auto s = settings();
+    config::ClientRegistration c;
+    c.client_id = "jwt-code";
+    c.token_endpoint_auth_method = "private_key_jwt";
+    c.jwks_file = keys_->jwt_jwks;
+    c.grant_types = {"authorization_code", "client_credentials"};
+    c.redirect_uris = {"https://client.example/cb"};
+    c.scopes = {"accounts", "payments"};
+    s.clients.push_back(c);
+    s.client_assertion_audience = aud;
+    return s;
+  }
+  void SetUp() override {
+    AsTest::SetUp();
+    start(par_settings(config::ClientAssertionAudience::Issuer));
+  }
+
+  // RFC 7636 Appendix B challenge; the request itself is valid, only the assertion varies.
+  http::Response par(const std::string& assertion,
+                     std::shared_ptr<const http::PeerCertificate> cert = nullptr) {
+    return call(post("/par",
+                     "response_type=code&redirect_uri=" +
+                         core::percent_encode("https://client.example/cb") +
+                         "&scope=payments&state=s1&code_challenge="
+                         "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256" +
+                         assertion_params(assertion),
+                     std::move(cert)));
+  }
+};
+
+TEST_F(ClientAuthPar, IssuerAsAStringIsAcceptedAtPar) {  // F2-10 (control)
+  EXPECT_EQ(par(sign(claims("jwt-code"))).status, 201);
+  EXPECT_EQ(par(sign(claims("jwt-code")), partner_).status, 201);  // the mTLS alias
+}
+
+TEST_F(ClientAuthPar, Fapi2RefusesEndpointUrlsAndArraysAsAudienceAtPar) {  // F2-10, N-39
+  const std::string issuer = kIssuer;
+  const std::string mtls = kMtlsBase;
+  for (boost::json::value aud :
+       {boost::json::value(issuer + "/par"), boost::json::value(mtls + "/par"),
+        boost::json::value(issuer + "/token"), boost::json::value(mtls + "/token"),
+        boost::json::value(boost::json::array{kIssuer}),
+        boost::json::value(boost::json::array{kIssuer, issuer + "/par"})}) {
+    auto c = claims("jwt-code");
+    c["aud"] = aud;
+    expect_invalid_client(par(sign(c)));
+    expect_invalid_client(par(sign(c), partner_));
+  }
+}
+
+TEST_F(ClientAuthPar, Fapi2RefusesTheParUrlAsAudienceAtTheTokenEndpoint) {  // F2-10, N-39
+  for (const std::string& aud :
+       {std::string(kIssuer) + "/par", std::string(kMtlsBase) + "/par"}) {
+    auto c = claims("jwt-code");
+    c["aud"] = aud;
+    expect_invalid_client(jwt_token(sign(c)));
+  }
+}
+
+TEST_F(ClientAuthPar, WrongIssSubOrAudAtParIsInvalidClient) {  // N-42
+  auto c = claims("jwt-code");
+  c["sub"] = "jwt-client";
+  expect_invalid_client(par(sign(c)));
+  c = claims("jwt-code");
+  c["iss"] = "jwt-client";  // looked up as jwt-client, whose sub differs
+  expect_invalid_client(par(sign(c)));
+  c = claims("jwt-code");
+  c["aud"] = "https://other.example";
+  expect_invalid_client(par(sign(c)));
+  c = claims("jwt-code");
+  c.erase("sub");
+  expect_invalid_client(par(sign(c)));
+}
+
+TEST_F(ClientAuthPar, ExpiredReplayedOrFutureAssertionAtParIsInvalidClient) {  // N-57, N-40
+  auto c = claims("jwt-code");
+  c["iat"] = clock_.now() - 360;
+  c["exp"] = clock_.now() - 300;
+  expect_invalid_client(par(sign(c)));
+  c = claims("jwt-code");
+  c["nbf"] = clock_.now() + 61;
+  c["exp"] = clock_.now() + 200;
+  expect_invalid_client(par(sign(c)));
+  const std::string once = sign(claims("jwt-code"));
+  ASSERT_EQ(par(once).status, 201);
+  expect_invalid_client(par(once));
+  // The jti of a PAR assertion is spent at the token endpoint as well.
+  expect_invalid_client(jwt_token(once));
+}
+
+TEST_F(ClientAuthPar, AlgNoneAndHmacAssertionsAtParAreInvalidClient) {  // F2-32, N-56
+  const std::string payload = boost::json::serialize(claims("jwt-code"));
+  expect_invalid_client(par(b64(R"({"alg":"none"})") + "." + b64(payload) + "."));
+  const std::string input = b64(R"({"alg":"HS256","kid":"ec"})") + "." + b64(payload);
+  expect_invalid_client(par(input + "." + b64(hmac_sha256(keys_->ec.public_pem(), input))));
+  const std::string rs = b64(R"({"alg":"RS256","kid":"rsa"})") + "." + b64(payload);
+  expect_invalid_client(par(rs + "." + b64(rs256_sign(keys_->rsa, rs))));
+}
+
+TEST_F(ClientAuthPar, LenientAudienceAcceptsTheParUrlAndArraysAtPar) {  // N-38, PAR-01
+  service_.reset();
+  start(par_settings(config::ClientAssertionAudience::IssuerOrEndpoint));
+  const std::string issuer = kIssuer;
+  for (boost::json::value aud :
+       {boost::json::value(issuer + "/par"), boost::json::value(std::string(kMtlsBase) + "/par"),
+        boost::json::value(issuer + "/token"),
+        boost::json::value(boost::json::array{"https://junk.example", kIssuer})}) {
+    auto c = claims("jwt-code");
+    c["aud"] = aud;
+    EXPECT_EQ(par(sign(c)).status, 201) << boost::json::serialize(aud);
+  }
+  auto c = claims("jwt-code");
+  c["aud"] = issuer + "/introspect";
+  expect_invalid_client(par(sign(c)));
+}
+
 // ---- the registered JWKS (config jwks_file) ---------------------------------------------------
 
 class ClientJwksFile : public AsTest {

@@ -96,6 +96,13 @@ protected:
     fapi1.require_pushed_authorization_requests = false;
     fapi1.jwks_file = front_keys().jwks_file;
     s.clients.push_back(fapi1);
+    // FAPI 2.0 Message Signing: registered for signed request objects (F2MS 5.3.1).
+    auto signing = client("signed-fapi2", "CN=partner-client,O=fapigate");
+    signing.grant_types = {"authorization_code"};
+    signing.redirect_uris = {kPartnerCb};
+    signing.request_object_signing_alg = "ES256";
+    signing.jwks_file = front_keys().jwks_file;
+    s.clients.push_back(signing);
     s.users.push_back(config::User{"alice", front_keys().password_hash});
     start(s);
   }
@@ -315,6 +322,33 @@ TEST_F(FrontChannelTest, ParWithAValidRequestObjectUsesOnlyItsParameters) {  // 
   EXPECT_EQ(p["state"], "fapi1-state");
 }
 
+TEST_F(FrontChannelTest, UnsignedParForAMessageSigningClientIsInvalidRequest) {  // N-25, MS-01
+  expect_oauth_error(par(par_body("signed-fapi2"), partner_), 400, "invalid_request");
+  boost::json::object c{{"iss", "signed-fapi2"},
+                        {"aud", kIssuer},
+                        {"client_id", "signed-fapi2"},
+                        {"response_type", "code"},
+                        {"redirect_uri", kPartnerCb},
+                        {"scope", "payments"},
+                        {"state", "ms-state"},
+                        {"code_challenge", kChallenge},
+                        {"code_challenge_method", "S256"},
+                        {"nbf", kNow - 5},
+                        {"exp", kNow + 300}};
+  // Signed with typ oauth-authz-req+jwt (MS-03): accepted.
+  auto ok = par("client_id=signed-fapi2&request=" + fapi1_object(c), partner_);
+  EXPECT_EQ(ok.status, 201) << ok.body;
+  // MS-02 at PAR: exp more than 60 min after nbf, or the PAR URL as aud.
+  auto longer = c;
+  longer["exp"] = kNow - 5 + 70 * 60;
+  expect_oauth_error(par("client_id=signed-fapi2&request=" + fapi1_object(longer), partner_), 400,
+                     "invalid_request_object");
+  auto par_aud = c;
+  par_aud["aud"] = std::string(kIssuer) + "/par";
+  expect_oauth_error(par("client_id=signed-fapi2&request=" + fapi1_object(par_aud), partner_),
+                     400, "invalid_request_object");
+}
+
 // ---- /authorize: what is refused with a page ------------------------------------------------------
 
 TEST_F(FrontChannelTest, Fapi2PlainAuthorizationRequestIsAnErrorPage) {  // N-01, F2-17
@@ -387,6 +421,123 @@ TEST_F(FrontChannelTest, NoCorsOnTheAuthorizationEndpoint) {  // F2-03
   auto r = call(req);
   EXPECT_EQ(r.headers.get("Access-Control-Allow-Origin"), std::nullopt);
   EXPECT_EQ(r.status, 405);
+}
+
+TEST_F(FrontChannelTest, NoCorsHeadersOnTheAuthorizationEndpointForACrossOriginGet) {  // F2-03
+  const std::string uri = push();
+  auto req = get(authorize_target("partner-client", uri));
+  req.path = "/authorize";
+  req.query = req.target.substr(req.target.find('?') + 1);
+  req.headers.add("Origin", "https://evil.example");
+  auto r = call(req);
+  EXPECT_EQ(r.status, 200) << r.body;
+  for (const char* h : {"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials",
+                        "Access-Control-Allow-Methods", "Access-Control-Allow-Headers"}) {
+    EXPECT_EQ(r.headers.get(h), std::nullopt) << h;
+  }
+  // A CORS preflight for a POST is refused too, without any allowance.
+  auto pre = get("/authorize");
+  pre.method = "OPTIONS";
+  pre.headers.add("Origin", "https://evil.example");
+  pre.headers.add("Access-Control-Request-Method", "POST");
+  auto p = call(pre);
+  EXPECT_NE(p.status / 100, 2) << p.status;
+  EXPECT_EQ(p.headers.get("Access-Control-Allow-Origin"), std::nullopt);
+}
+
+TEST_F(FrontChannelTest, Fapi1UnregisteredRedirectUriIsAnErrorPageNeverARedirect) {  // N-16, F1-15
+  auto c = fapi1_claims();
+  c["redirect_uri"] = "https://evil.example/cb";
+  auto r = browser_get("/authorize?client_id=fapi1-client&response_type=code+id_token&scope="
+                       "openid&request=" + fapi1_object(c),
+                       {});
+  expect_error_page(r, 400, "invalid_request");
+  // The redirect_uri only outside the object does not count either (F1-04).
+  auto inside_missing = fapi1_claims();
+  inside_missing.erase("redirect_uri");
+  r = browser_get("/authorize?client_id=fapi1-client&response_type=code+id_token&scope=openid"
+                  "&redirect_uri=" + core::percent_encode(kFapi1Cb) +
+                      "&request=" + fapi1_object(inside_missing),
+                  {});
+  expect_error_page(r, 400, "invalid_request");
+}
+
+TEST_F(FrontChannelTest, Fapi1StateOnlyOutsideTheRequestObjectIsNotUsed) {  // N-13, F1-04
+  auto c = fapi1_claims();
+  c.erase("state");
+  auto r = browser_get("/authorize?client_id=fapi1-client&response_type=code+id_token&scope="
+                       "openid&state=outside-state&request=" + fapi1_object(c),
+                       {});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string uri = hidden_value(r.body, "request_uri");
+  ASSERT_FALSE(uri.empty());
+  auto done = authorize_through("fapi1-client", uri);
+  ASSERT_EQ(done.status, 303) << done.body;
+  auto p = params_of(done.headers.get("Location").value_or(""), '#');
+  EXPECT_EQ(p.count("state"), 0u);
+  ASSERT_EQ(p.count("id_token"), 1u);
+  auto claims = verified_claims(p["id_token"]);
+  EXPECT_EQ(claims.find("s_hash"), claims.end());
+  EXPECT_EQ(str(claims, "c_hash"), left_half_hash("PS256", p["code"]));
+}
+
+TEST_F(FrontChannelTest, Fapi1NonceAndStateOutsideTheRequestObjectLoseToTheInsideOnes) {  // N-14
+  auto r = browser_get("/authorize?client_id=fapi1-client&response_type=code+id_token&scope="
+                       "openid&nonce=outside-nonce&state=outside-state&request=" +
+                           fapi1_object(fapi1_claims()),
+                       {});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string uri = hidden_value(r.body, "request_uri");
+  ASSERT_FALSE(uri.empty());
+  auto done = authorize_through("fapi1-client", uri);
+  ASSERT_EQ(done.status, 303) << done.body;
+  auto p = params_of(done.headers.get("Location").value_or(""), '#');
+  EXPECT_EQ(p["state"], "fapi1-state");
+  auto claims = verified_claims(p["id_token"]);
+  EXPECT_EQ(str(claims, "nonce"), "fapi1-nonce");
+  EXPECT_EQ(str(claims, "s_hash"), left_half_hash("PS256", "fapi1-state"));
+}
+
+TEST_F(FrontChannelTest, SixtyFourCharacterNonceRoundTripsIntoTheIdToken) {  // F2-25, N-21
+  const std::string nonce =
+      "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
+  ASSERT_EQ(nonce.size(), 64u);
+  auto body = par_body();
+  body.replace(body.find("scope=payments"), 14, "scope=openid+payments");
+  auto pushed = par(body + "&nonce=" + nonce, partner_);
+  ASSERT_EQ(pushed.status, 201) << pushed.body;
+  const std::string uri = str(json_of(pushed.body), "request_uri");
+  auto done = authorize_through("partner-client", uri);
+  ASSERT_EQ(done.status, 303) << done.body;
+  auto p = params_of(done.headers.get("Location").value_or(""), '?');
+  // FAPI 2.0: no front-channel ID token (F2-27), the code only.
+  EXPECT_EQ(p.count("id_token"), 0u);
+  auto t = token("grant_type=authorization_code&client_id=partner-client&code=" + p["code"] +
+                     "&redirect_uri=" + core::percent_encode(kPartnerCb) +
+                     "&code_verifier=" + kVerifier,
+                 partner_);
+  ASSERT_EQ(t.status, 200) << t.body;
+  auto id = verified_claims(str(json_of(t.body), "id_token"));
+  EXPECT_EQ(str(id, "nonce"), nonce);
+}
+
+TEST_F(FrontChannelTest, LoginAndConsentFormsRedirectWith303) {  // F2-23
+  const std::string uri = push();
+  Browser b = open_login("partner-client", uri);
+  auto l = login(b, "partner-client", uri);
+  EXPECT_EQ(l.status, 303) << l.body;
+  EXPECT_NE(l.headers.get("Location"), std::nullopt);
+  auto consent = browser_get(authorize_target("partner-client", uri), b);
+  ASSERT_EQ(consent.status, 200);
+  b.csrf = hidden_value(consent.body, "csrf_token");
+  auto done = browser_post("/authorize/consent",
+                           core::form_encode({{"csrf_token", b.csrf},
+                                              {"client_id", "partner-client"},
+                                              {"request_uri", uri},
+                                              {"decision", "approve"}}),
+                           b);
+  EXPECT_EQ(done.status, 303);  // never 307, which would re-post the form to the client
+  EXPECT_EQ(std::string(done.headers.get("Location").value_or("")).rfind(kPartnerCb, 0), 0u);
 }
 
 // ---- login and consent ---------------------------------------------------------------------------
@@ -541,6 +692,38 @@ TEST_F(FrontChannelTest, JarmQueryJwtCarriesTheResponseSigned) {  // F1-14, JARM
   auto exp = core::get_int(claims, "exp");
   ASSERT_TRUE(exp);
   EXPECT_LE(*exp, kNow + 600);
+}
+
+TEST_F(FrontChannelTest, JarmDeniedConsentIsASignedErrorResponse) {  // JARM-01, ISS-01, N-26
+  const std::string uri = push("&response_mode=jwt");
+  auto r = authorize_through("partner-client", uri, "deny");
+  ASSERT_EQ(r.status, 303) << r.body;
+  auto p = params_of(r.headers.get("Location").value_or(""), '?');
+  ASSERT_EQ(p.size(), 1u);  // only response=, iss inside the JWT (F2MS 5.4.1)
+  auto claims = verified_claims(p["response"]);
+  EXPECT_EQ(str(claims, "error"), "access_denied");
+  EXPECT_EQ(str(claims, "iss"), kIssuer);
+  EXPECT_EQ(str(claims, "aud"), "partner-client");
+  EXPECT_EQ(str(claims, "state"), "st-1");
+  EXPECT_EQ(claims.find("code"), claims.end());
+  EXPECT_TRUE(core::get_int(claims, "exp"));
+}
+
+TEST_F(FrontChannelTest, DiscoveryListsTheJarmModesAndSigningAlgs) {  // JARM-04, JARM-02
+  auto o = json_of(call(get("/.well-known/openid-configuration")).body);
+  std::vector<std::string> modes;
+  for (const auto& m : o.at("response_modes_supported").as_array()) {
+    modes.emplace_back(m.as_string());
+  }
+  for (const char* m : {"jwt", "query.jwt", "form_post.jwt"}) {
+    EXPECT_NE(std::find(modes.begin(), modes.end(), m), modes.end()) << m;
+  }
+  const auto& algs = o.at("authorization_signing_alg_values_supported").as_array();
+  EXPECT_FALSE(algs.empty());
+  for (const auto& a : algs) {
+    EXPECT_TRUE(a == "PS256" || a == "ES256" || a == "EdDSA") << a;
+  }
+  EXPECT_EQ(o.if_contains("authorization_encryption_alg_values_supported"), nullptr);
 }
 
 TEST_F(FrontChannelTest, JarmFormPostNeedsNoScript) {

@@ -390,6 +390,15 @@ TEST(AuthorizationRequest, Fapi1NonceRequiredWithOpenid) {  // F1-17, N-13
   EXPECT_EQ(r->response_mode, ResponseMode::Fragment);
 }
 
+TEST(AuthorizationRequest, Fapi1StateRequiredWithoutOpenid) {  // F1-17 (FAPI 1.0 Part 1 §5.2.2.3)
+  auto p = fapi2_params();
+  p.erase("state");
+  p["response_mode"] = "jwt";
+  EXPECT_EQ(refusal(p, fapi1_policy()), OAuthErrc::InvalidRequest);
+  p["state"] = "st";
+  EXPECT_TRUE(validate_authorization_request(client_with_redirect(), fapi1_policy(), p, true));
+}
+
 TEST(AuthorizationRequest, OverlongNonceRefusedNeverTruncated) {  // N-20
   auto p = fapi2_params();
   p["nonce"] = std::string(kMaxNonceBytes + 1, 'n');
