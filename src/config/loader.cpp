@@ -588,6 +588,7 @@ void read_authorization_server(Issues& is, const YAML::Node& n, const std::strin
   m.read("signing_alg", out.signing_alg);
   m.read("access_token_lifetime", out.access_token_lifetime);
   m.read("id_token_lifetime", out.id_token_lifetime);
+  m.read("login_acr", out.login_acr);
   m.read("refresh_token_lifetime", out.refresh_token_lifetime);
   m.read("access_token_audiences", out.access_token_audiences);
   m.read("scopes_supported", out.scopes_supported);

@@ -120,6 +120,9 @@ struct AuthorizationServer {
   std::string signing_alg = "PS256";
   std::int64_t access_token_lifetime = 300;
   std::int64_t id_token_lifetime = 300;           // exp - iat of ID tokens
+  // The acr (OIDC Core §2) of a sign-in on the login page: one factor, so by default the Open
+  // Banking / PSD2 value for customer authentication that is not strong.
+  std::string login_acr = "urn:openbanking:psd2:ca";
   // Refresh tokens (RFC 6749 §6) live this long from issue (a rotated one: from its rotation).
   std::int64_t refresh_token_lifetime = 2'592'000;  // 30 days
   std::vector<std::string> access_token_audiences;  // default aud of issued access tokens

@@ -450,6 +450,11 @@ void check_authorization_server(Checker& c, const AuthorizationServer& as,
   }
   c.range(p + ".access_token_lifetime", as.access_token_lifetime, 1, 86'400, "seconds");
   c.range(p + ".id_token_lifetime", as.id_token_lifetime, 1, 86'400, "seconds");
+  if (as.login_acr.empty() || as.login_acr.size() > 256 ||
+      std::any_of(as.login_acr.begin(), as.login_acr.end(),
+                  [](unsigned char ch) { return ch <= 0x20 || ch >= 0x7F || ch == '"' || ch == '\\'; })) {
+    c.add(p + ".login_acr", "must be 1 to 256 printable characters without spaces, '\"' or '\\'");
+  }
   c.range(p + ".refresh_token_lifetime", as.refresh_token_lifetime, 60, 31'536'000, "seconds");
   c.readable_file(p + ".key_encryption_key_file", as.key_encryption_key_file);
   c.range(p + ".key_refresh_interval", as.key_refresh_interval, 1, 3'600, "seconds");

@@ -243,6 +243,8 @@ public:
     ctx->started = std::chrono::steady_clock::now();
     ctx->interaction_id = interaction_id_for(request);
     ctx->request = std::move(request);
+    // FAPI 1.0 Part 1 §6.2.1-10 (F1-28): the HTTP server adds Date to every response that
+    // has none (http/session_impl.hpp); an upstream's own Date is forwarded as it is.
     ctx->respond = std::move(respond);
 
     ctx->trusted_peer = !trusted_.empty() && trusted_.contains(ctx->request.remote_address);
@@ -259,8 +261,9 @@ public:
     ctx->path = std::move(match.path);
     // RFC 9110 §7.4 / §15.5.20: a connection whose TLS server name is another host than the
     // request names is misdirected (the certificate vouched for the SNI, not for Host); 421
-    // tells a client that reused a connection to retry on a fresh one.
-    if (!ctx->route->host.empty() && ctx->request.tls && !ctx->request.sni.empty() &&
+    // tells a client that reused a connection to retry on a fresh one. Every route, not only
+    // host-matched ones: SNI and Host must agree (a client without SNI is not checked).
+    if (ctx->request.tls && !ctx->request.sni.empty() && !host.empty() &&
         !core::iequals(ctx->request.sni, host)) {
       return refuse(*ctx, GwErrc::MisdirectedRequest, ctx->route);
     }

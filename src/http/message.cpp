@@ -1,10 +1,39 @@
 #include "http/message.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
 
 #include "core/strings.hpp"
 
 namespace fapigate::http {
+
+std::string http_date(std::int64_t epoch) {
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const auto tt = static_cast<std::time_t>(epoch);
+  std::tm tm{};
+  if (::gmtime_r(&tt, &tm) == nullptr || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
+    return {};
+  }
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
+                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                tm.tm_sec);
+  return buf;
+}
+
+const std::string& http_date_now() {
+  thread_local std::time_t cached_second = -1;
+  thread_local std::string cached;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    cached = http_date(now);
+    cached_second = now;
+  }
+  return cached;
+}
 
 std::optional<std::string_view> Headers::get(std::string_view name) const {
   for (const auto& f : fields_) {

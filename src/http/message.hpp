@@ -91,6 +91,13 @@ struct Response {
 // Called exactly once per request, from any thread.
 using Responder = std::function<void(Response)>;
 
+// RFC 9110 §5.6.7 IMF-fixdate of `epoch` (e.g. "Sun, 06 Nov 1994 08:49:37 GMT"), independent of
+// the locale; empty if the time cannot be represented.
+std::string http_date(std::int64_t epoch);
+// The current time as http_date(); formatted once per second per thread, so adding it to every
+// response costs a clock read and a compare.
+const std::string& http_date_now();
+
 class Handler {
 public:
   virtual ~Handler() = default;

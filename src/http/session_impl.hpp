@@ -315,7 +315,9 @@ private:
     head_out_.append(request_version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
     head_out_.append(std::to_string(status)).append(1, ' ');
     head_out_.append(reason.data(), reason.size()).append("\r\n");
+    bool has_date = false;
     for (const auto& f : response.headers) {
+      has_date = has_date || core::iequals(f.name, "date");
       if (core::iequals(f.name, "content-length") || core::iequals(f.name, "transfer-encoding") ||
           core::iequals(f.name, "connection")) {
         continue;  // framing is the server's business
@@ -326,6 +328,13 @@ private:
         continue;
       }
       head_out_.append(f.name).append(": ").append(f.value).append("\r\n");
+    }
+    // RFC 9110 §6.6.1: an origin server with a clock sends Date on every response (FAPI 1.0
+    // Part 1 §6.2.1-10 asks it of resource servers); a proxied upstream's own Date is kept.
+    if (!has_date) {
+      if (const std::string& date = http_date_now(); !date.empty()) {
+        head_out_.append("Date: ").append(date).append("\r\n");
+      }
     }
     const bool no_body = status == 204 || status == 304;
     if (no_body) {

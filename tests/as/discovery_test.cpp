@@ -68,6 +68,7 @@ TEST_F(Discovery, ListsOpenidOnceWithTheConfiguredScopes) {
   EXPECT_EQ(got.front(), "openid");
   EXPECT_EQ(std::count(got.begin(), got.end(), "openid"), 1);
   EXPECT_NE(std::find(got.begin(), got.end(), "accounts"), got.end());
+  EXPECT_EQ(boost::json::serialize(m.at("acr_values_supported")), R"(["urn:openbanking:psd2:ca"])");
 }
 
 TEST_F(Discovery, AdvertisesNothingItDoesNotImplement) {

@@ -382,6 +382,18 @@ authorization_server:
             ClientAssertionAudience::IssuerOrEndpoint);
 }
 
+TEST(ConfigLoadAcr, LoginAcrDefaultsToCustomerAuthenticationAndMustBeAToken) {
+  LoadResult ok = load_string("authorization_server: {}\n", "fapigate.yaml");
+  EXPECT_EQ(ok.config.authorization_server.login_acr, "urn:openbanking:psd2:ca");
+  LoadResult r =
+      load_string("authorization_server: {enabled: true, login_acr: \"two words\"}\n", "fapigate.yaml");
+  EXPECT_NE(std::find(r.errors.begin(), r.errors.end(),
+                      "fapigate.yaml: authorization_server.login_acr: must be 1 to 256 printable "
+                      "characters without spaces, '\"' or '\\'"),
+            r.errors.end())
+      << all(r.errors);
+}
+
 TEST(ConfigLoadClientAuth, AssertionAudienceDefaultsToIssuerAndRefusesOtherValues) {
   LoadResult ok = load_string("authorization_server: {}\n", "fapigate.yaml");
   EXPECT_EQ(ok.config.authorization_server.client_assertion_audience,

@@ -251,6 +251,59 @@ TEST_F(Gateway, MaximalSafeInteractionIdIsEchoed) {
   EXPECT_EQ(interaction_id_for(req), id);
 }
 
+// ---- resource response headers (FAPI 1.0 Part 1 §6.2.1-8..-13) -------------------------------
+
+TEST_F(Gateway, UpstreamDateIsKeptNotDoubled) {  // F1-28
+  http::Response up = http::Response::json(200, R"({"accounts":[]})");
+  up.headers.add("Date", "Mon, 13 Nov 2023 10:00:00 GMT");
+  fake_->respond(kUpstream, up);
+  auto r = call(request("GET", "/accounts", good_token(), cert1_));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.headers.count("Date"), 1u);
+  EXPECT_EQ(r.headers.get("Date").value_or(""), "Mon, 13 Nov 2023 10:00:00 GMT");
+  EXPECT_EQ(r.headers.get("Content-Type").value_or(""), "application/json");
+}
+
+TEST_F(Gateway, OddAcceptValuesAreServed) {  // F1-28: the suite sends these
+  for (const char* accept : {"*/*", "application/json", "application/json; charset=utf-8",
+                             "application/json;charset=UTF-8", "text/html"}) {
+    auto req = request("GET", "/accounts", good_token(), cert1_);
+    req.headers.add("Accept", accept);
+    auto r = call(std::move(req));
+    EXPECT_EQ(r.status, 201) << accept << ": " << r.body;
+  }
+}
+
+TEST_F(Gateway, InteractionIdUuidIsEchoedExactly) {  // F1-29
+  const std::string id = "6b3b6e4f-1c6e-4e3f-9a3e-0d1c2b3a4f5e";
+  auto req = pay(good_token());
+  req.headers.add("x-fapi-interaction-id", id);
+  auto r = call(std::move(req));
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.headers.count("x-fapi-interaction-id"), 1u);
+  EXPECT_EQ(r.headers.get("x-fapi-interaction-id").value_or(""), id);
+  EXPECT_EQ(fake_->requests(kUpstream).at(0).headers.get("x-fapi-interaction-id").value_or(""),
+            id);
+}
+
+TEST_F(Gateway, CustomerIpAddressV4AndV6AndAuthDateAreAccepted) {  // F1-30
+  int n = 0;
+  for (const char* ip : {"198.51.100.23", "2001:db8::1", "2001:0db8:85a3:0000:0000:8a2e:0370:7334",
+                         "::ffff:192.0.2.128", "fe80::1"}) {
+    auto req = pay(good_token());
+    req.headers.add("x-fapi-customer-ip-address", ip);
+    req.headers.add("x-fapi-auth-date", "Tue, 11 Sep 2012 19:43:31 GMT");
+    auto r = call(std::move(req));
+    EXPECT_EQ(r.status, 201) << ip << ": " << r.body;
+    // Passed on to the API, which is the party that uses them (FAPI 1.0 Part 1 §6.2.2).
+    auto sent = fake_->requests(kUpstream);
+    ASSERT_EQ(sent.size(), static_cast<std::size_t>(++n));
+    EXPECT_EQ(sent.back().headers.get("x-fapi-customer-ip-address").value_or(""), ip);
+    EXPECT_EQ(sent.back().headers.get("x-fapi-auth-date").value_or(""),
+              "Tue, 11 Sep 2012 19:43:31 GMT");
+  }
+}
+
 // ---- credentials in the request (RFC 6750 §2, §3) ----------------------------------------------
 
 TEST_F(Gateway, MissingTokenGetsABareChallenge) {
@@ -274,6 +327,14 @@ TEST_F(Gateway, TokenInTheQueryIsInvalidRequest) {
   // Even together with a valid header.
   auto r2 = call(request("GET", "/accounts?x=1&access_token=abc", good_token(), cert1_));
   expect_refused(r2, 400, www);
+  EXPECT_EQ(fake_->count(kUpstream), 0u);
+}
+
+TEST_F(Gateway, TokenInTheFormBodyIsNotAccepted) {  // B-02 (RFC 6750 §2.2 is not offered)
+  auto req = request("POST", "/domestic-payments", "", cert1_);
+  req.headers.add("Content-Type", "application/x-www-form-urlencoded");
+  req.body = "access_token=" + good_token();
+  expect_refused(call(std::move(req)), 401, challenge());
   EXPECT_EQ(fake_->count(kUpstream), 0u);
 }
 

@@ -51,6 +51,38 @@ TEST(HttpServer, ConvertsRequestOnce) {
   EXPECT_EQ(r.peer_certificate, nullptr);
 }
 
+TEST(HttpDate, ImfFixdateWhateverTheLocale) {
+  // RFC 9110 §5.6.7's own example.
+  EXPECT_EQ(http_date(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+  EXPECT_EQ(http_date(1796601600), "Mon, 07 Dec 2026 00:00:00 GMT");
+  EXPECT_EQ(http_date_now().size(), 29u);
+}
+
+TEST(HttpServer, EveryResponseHasADateUnlessTheHandlerSetOne) {
+  // RFC 9110 §6.6.1 (and FAPI 1.0 Part 1 §6.2.1-10 for resource servers).
+  auto srv = TestServer::start(handler([](Request r, Responder respond) {
+    auto res = Response::json(r.path == "/bad" ? 400 : 200, "{}");
+    if (r.path == "/own") {
+      res.headers.add("Date", "Sun, 06 Nov 1994 08:49:37 GMT");
+    }
+    respond(std::move(res));
+  }));
+  RawConnection c(srv.port);
+  for (const char* path : {"/ok", "/bad"}) {
+    ASSERT_TRUE(c.send(std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const auto res = c.read_response();
+    const auto at = res.find("\r\nDate: ");
+    ASSERT_NE(at, std::string::npos) << path;
+    EXPECT_EQ(res.substr(at + 8 + 25, 4), " GMT") << res;  // 29 characters after "\r\nDate: "
+    EXPECT_EQ(res.find("\r\nDate: ", at + 1), std::string::npos) << "one Date only";
+  }
+  ASSERT_TRUE(c.send("GET /own HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const auto own = c.read_response();
+  EXPECT_TRUE(has_header(own, "Date: Sun, 06 Nov 1994 08:49:37 GMT"));
+  EXPECT_EQ(own.find("\r\nDate: ", own.find("\r\nDate: ") + 1), std::string::npos);
+}
+
 TEST(HttpServer, KeepAliveServesSeveralRequestsOnOneConnection) {
   auto srv = TestServer::start(testing::echo_handler());
   RawConnection c(srv.port);

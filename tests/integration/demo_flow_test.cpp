@@ -312,6 +312,105 @@ TEST_F(DemoFlow, UnknownRouteAndWrongMethod) {
             400);
 }
 
+// Every refusal the demo gateway can produce from outside, each with its exact status, exact
+// WWW-Authenticate (RFC 6750 §3; none where the refusal is not about the token) and the error in
+// the JSON body. Refusals that need another setup (issuer down, upstream down or slow, a
+// trusted proxy's Client-Cert, phantom tokens) are in gateway_policy_flow_test.cpp.
+TEST_F(DemoFlow, EveryRefusalHasItsExactStatusAndChallenge) {
+  const std::string good = partner_token("accounts");
+  const auto base = claims_of(good);
+  const std::int64_t now = core::get_int(base, "iat").value();
+  auto changed = [&](const char* key, boost::json::value v) {
+    auto c = base;
+    if (v.is_null()) {
+      c.erase(key);
+    } else {
+      c[key] = std::move(v);
+    }
+    return resign(c);
+  };
+  std::string tampered = good;
+  tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
+  const std::string none = core::base64url_encode(R"({"alg":"none","typ":"at+jwt"})") + "." +
+                           std::string(core::split(good, '.')[1]) + ".";
+  std::string unknown_kid;
+  {
+    auto jwk = jose::parse_jwk(read_file_text(demo_->str("gateway_test_signing_key_file")));
+    ASSERT_TRUE(jwk);
+    unknown_kid = jose::sign_compact(boost::json::serialize(base), *jwk->alg, jwk->key,
+                                     "no-such-kid", "at+jwt")
+                      .value();
+  }
+  auto challenge = [](const char* error, const char* description) {
+    return std::string("Bearer realm=\"fapigate\", error=\"") + error +
+           "\", error_description=\"" + description + "\"";
+  };
+  struct Case {
+    const char* name;
+    std::string method;
+    std::string path;
+    std::string token;
+    std::string extra;  // more curl arguments
+    int status;
+    std::string www_authenticate;  // exact; "" = header absent
+    std::string body_error;
+  };
+  const std::vector<Case> cases{
+      {"no token", "GET", "/accounts", "", "", 401, "Bearer realm=\"fapigate\"", "token_missing"},
+      {"token in the query", "GET", "/accounts?access_token=" + good, "", "", 400,
+       challenge("invalid_request", "access tokens are accepted only in the Authorization header"),
+       "invalid_request"},
+      {"malformed", "GET", "/accounts", "abc", "", 401,
+       challenge("invalid_token", "the access token is malformed"), "invalid_token"},
+      {"alg none", "GET", "/accounts", none, "", 401,
+       challenge("invalid_token", "the access token algorithm is not allowed"), "invalid_token"},
+      {"typ JWT (an ID token)", "GET", "/accounts", resign(base, "JWT"), "", 401,
+       challenge("invalid_token", "the token is not an access token (typ must be at+jwt)"),
+       "invalid_token"},
+      {"unknown issuer", "GET", "/accounts", changed("iss", "https://evil.example"), "", 401,
+       challenge("invalid_token", "the token issuer is not trusted here"), "invalid_token"},
+      {"unknown kid", "GET", "/accounts", unknown_kid, "", 401,
+       challenge("invalid_token", "the token signing key is unknown"), "invalid_token"},
+      {"bad signature", "GET", "/accounts", tampered, "", 401,
+       challenge("invalid_token", "the token signature is invalid"), "invalid_token"},
+      {"other audience", "GET", "/accounts", changed("aud", "https://other-api.example"), "", 401,
+       challenge("invalid_token", "the token audience does not include this API"),
+       "invalid_token"},
+      {"expired", "GET", "/accounts", changed("exp", now - 3600), "", 401,
+       challenge("invalid_token", "the access token expired"), "invalid_token"},
+      {"not yet valid", "GET", "/accounts", changed("nbf", now + 3600), "", 401,
+       challenge("invalid_token", "the access token is not yet valid"), "invalid_token"},
+      {"no cnf", "GET", "/accounts", changed("cnf", nullptr), "", 401,
+       challenge("invalid_token", "the access token is not bound to a certificate"),
+       "invalid_token"},
+      {"another certificate", "GET", "/accounts",
+       changed("cnf", boost::json::object{{"x5t#S256", thumbprint_of("other_partner")}}), "", 401,
+       challenge("invalid_token", "the access token is bound to another certificate"),
+       "invalid_token"},
+      {"scope missing", "POST", "/domestic-payments", good, "", 403,
+       challenge("insufficient_scope", "the access token lacks a required scope") +
+           ", scope=\"payments\"",
+       "insufficient_scope"},
+      {"no route", "GET", "/nothing-here", good, "", 404, "", "no_route"},
+      {"method", "DELETE", "/accounts", good, "", 405, "", "method_not_allowed"},
+      {"traversal", "GET", "/accounts/../domestic-payments", good, "--path-as-is", 400, "",
+       "invalid_request"},
+      {"Host other than the TLS name", "GET", "/accounts", good, "-H 'Host: other.example'", 421,
+       "", "misdirected_request"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto r = call_gateway("partner", c.method, c.path, c.token, c.extra);
+    EXPECT_EQ(r.status, c.status) << r.body;
+    EXPECT_EQ(r.header("WWW-Authenticate"), c.www_authenticate);
+    EXPECT_EQ(field(json_of(r.body), "error"), c.body_error) << r.body;
+    EXPECT_FALSE(r.header("x-fapi-interaction-id").empty());
+    EXPECT_EQ(r.header("Date").size(), 29u) << "F1-28: IMF-fixdate on refusals too";
+  }
+  // And the gateway still serves.
+  EXPECT_EQ(call_gateway("partner", "GET", "/accounts", good).status, 200);
+}
+
 TEST_F(DemoFlow, TokenEndpointRefusesBadClientsWithOAuthErrors) {
   // Another partner's certificate presented with partner-client's id.
   auto wrong_cert = token_request("other_partner", "partner-client", "payments");

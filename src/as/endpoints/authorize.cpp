@@ -446,6 +446,7 @@ http::Response complete(const AsContext& ctx, const Pending& p,
   rec.code_challenge = p.authz.code_challenge;
   rec.nonce = p.authz.nonce;
   rec.auth_time = session.auth_time;
+  rec.acr = ctx.settings.login_acr;  // the login page is the only authentication there is
   rec.cnf_x5t_s256 = p.record.cnf_x5t_s256;
   rec.grant_id = crypto::random_token(16);
   rec.issued_at = now;
@@ -473,6 +474,7 @@ http::Response complete(const AsContext& ctx, const Pending& p,
     idp.subject = session.subject;
     idp.nonce = p.authz.nonce;
     idp.auth_time = session.auth_time;
+    idp.acr = rec.acr;
     idp.alg = p.policy.id_token_signed_response_alg;
     idp.code = code;
     if (p.authz.has_state) {

@@ -105,6 +105,8 @@ http::Response discovery_endpoint(const AsContext& ctx) {
                                                "nonce", "acr", "azp", "at_hash", "c_hash",
                                                "s_hash"};
   doc["subject_types_supported"] = boost::json::array{"public"};
+  // OIDC Discovery §3: the one acr a sign-in here produces.
+  doc["acr_values_supported"] = boost::json::array{boost::json::string(s.login_acr)};
   doc["access_token_signing_alg_values_supported"] = alg;
   // RFC 9701 §7: the JWT introspection answer is signed with the AS signing key, never
   // encrypted (so no introspection_encryption_* members).
