@@ -31,44 +31,21 @@
 // Usage: node fapi1_flow.mjs /path/to/fapigate   (from tests/interop, after npm ci)
 // Prints one PASS/FAIL line per check and a summary; exits 1 if any check fails.
 import { execFileSync } from 'node:child_process';
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { assert, assertEqual, browserAuthorize, check, record, startDemo, summary } from './lib/harness.mjs';
+import {
+  assert, assertEqual, binaryArgument, browserAuthorize, certThumbprint, check, importPackages,
+  leftHalfHash, record, startDemo, summary,
+} from './lib/harness.mjs';
 
-let client;
-let jose;
-try {
-  client = await import('openid-client');
-  jose = await import('jose');
-} catch (e) {
-  console.error('fapi1_flow: npm packages are missing; run scripts/install-deps ' +
-                '(or `npm ci` in tests/interop). ' + e.message);
-  process.exit(1);
-}
-
-const binary = process.argv[2];
-if (!binary) {
-  console.error('usage: node fapi1_flow.mjs /path/to/fapigate');
-  process.exit(2);
-}
+const [client, jose] = await importPackages('fapi1_flow', ['openid-client', 'jose']);
+const binary = binaryArgument('fapi1_flow.mjs');
 
 // ---- helpers ------------------------------------------------------------------------------------
 
 const b64url = (buf) => Buffer.from(buf).toString('base64url');
-
-// RFC 8705 §3.1: base64url(SHA-256(DER of the certificate)).
-function certThumbprint(certFile) {
-  const der = new X509Certificate(fs.readFileSync(certFile)).raw;
-  return b64url(createHash('sha256').update(der).digest());
-}
-
-// OIDC Core §3.1.3.6 / §3.3.2.11: left half of the hash the JWS alg uses (SHA-256 for PS256/ES256).
-function leftHalfHash(value) {
-  const d = createHash('sha256').update(value, 'ascii').digest();
-  return b64url(d.subarray(0, d.length / 2));
-}
 
 // A private JWK file holds a single JWK or a JWK set with one key.
 function readJwk(file) {

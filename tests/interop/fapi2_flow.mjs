@@ -25,38 +25,15 @@
 //      active:false and the refresh token gets invalid_grant.
 // Usage: node fapi2_flow.mjs /path/to/fapigate   (from tests/interop, after npm ci)
 // Prints one PASS/FAIL line per check and a summary; exits 1 if any check fails.
-import { createHash, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 
-import { assert, assertEqual, browserAuthorize, check, record, startDemo, summary } from './lib/harness.mjs';
+import {
+  assert, assertEqual, binaryArgument, browserAuthorize, certThumbprint, check, importPackages,
+  leftHalfHash, record, startDemo, summary,
+} from './lib/harness.mjs';
 
-let oauth;
-let jose;
-try {
-  oauth = await import('oauth4webapi');
-  jose = await import('jose');
-} catch (e) {
-  console.error('fapi2_flow: npm packages are missing; run scripts/install-deps ' +
-                '(or `npm ci` in tests/interop). ' + e.message);
-  process.exit(1);
-}
-
-const binary = process.argv[2];
-if (!binary) {
-  console.error('usage: node fapi2_flow.mjs /path/to/fapigate');
-  process.exit(2);
-}
-
-// base64url(SHA-256(DER)) of a PEM certificate file: the RFC 8705 §3.1 x5t#S256 value.
-function thumbprint(certFile) {
-  return createHash('sha256').update(new X509Certificate(fs.readFileSync(certFile)).raw).digest('base64url');
-}
-
-// OIDC Core §3.1.3.6: base64url of the left half of SHA-256 over the ASCII access token (PS256/ES256).
-function atHash(accessToken) {
-  const digest = createHash('sha256').update(accessToken, 'ascii').digest();
-  return digest.subarray(0, digest.length / 2).toString('base64url');
-}
+const [oauth, jose] = await importPackages('fapi2_flow', ['oauth4webapi', 'jose']);
+const binary = binaryArgument('fapi2_flow.mjs');
 
 // Awaits a promise that must reject with an OAuth error response (oauth4webapi ResponseBodyError)
 // carrying this HTTP status and error code; returns the error_description for the PASS line.
@@ -102,8 +79,8 @@ try {
   const otherFetch = logged(env.mtlsFetch(demo.partner.cert_file, demo.partner.key_file));
   const viaCert = { [oauth.customFetch]: certFetch };
   const viaOther = { [oauth.customFetch]: otherFetch };
-  const partnerThumb = thumbprint(partner.cert_file);
-  const otherThumb = thumbprint(demo.partner.cert_file);
+  const partnerThumb = certThumbprint(partner.cert_file);
+  const otherThumb = certThumbprint(demo.partner.cert_file);
 
   // The client's private key for private_key_jwt: a private JWK (or a set holding one).
   const keyFile = JSON.parse(fs.readFileSync(partner.jwks_private_file, 'utf8'));
@@ -251,7 +228,7 @@ try {
     });
     assertEqual(protectedHeader.alg, 'PS256', 'ID token alg');
     assert(as.id_token_signing_alg_values_supported.includes(protectedHeader.alg), 'alg not advertised');
-    assertEqual(payload.at_hash, atHash(tokens.access_token), 'at_hash');
+    assertEqual(payload.at_hash, leftHalfHash(tokens.access_token), 'at_hash');
     assert(typeof payload.auth_time === 'number', 'auth_time missing');
     return `sub ${idClaims.sub}, kid ${protectedHeader.kid}`;
   });

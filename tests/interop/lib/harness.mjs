@@ -3,6 +3,7 @@
 // certificate) that the npm client libraries use as their transport. Checks are recorded as
 // PASS/FAIL lines; the script exits non-zero if any failed, so ctest sees every failure.
 import { spawn } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -10,6 +11,40 @@ import path from 'node:path';
 import { Agent, fetch as undiciFetch } from 'undici';
 
 const results = [];
+
+// The npm client libraries a script drives, imported by name; a missing package is a setup
+// error that says how to install it (exit 1, not a skip).
+export async function importPackages(script, names) {
+  try {
+    return await Promise.all(names.map((n) => import(n)));
+  } catch (e) {
+    console.error(`${script}: npm packages are missing; run scripts/install-deps ` +
+                  `(or \`npm ci\` in tests/interop). ${e.message}`);
+    process.exit(1);
+  }
+}
+
+// The fapigate binary named on the command line (exit 2 with the usage otherwise).
+export function binaryArgument(script) {
+  const binary = process.argv[2];
+  if (!binary) {
+    console.error(`usage: node ${script} /path/to/fapigate`);
+    process.exit(2);
+  }
+  return binary;
+}
+
+// RFC 8705 §3.1 x5t#S256: base64url(SHA-256(DER)) of a PEM certificate file.
+export function certThumbprint(certFile) {
+  return createHash('sha256').update(new X509Certificate(fs.readFileSync(certFile)).raw).digest('base64url');
+}
+
+// OIDC Core §3.1.3.6 / §3.3.2.11 (at_hash, c_hash, s_hash): base64url of the left half of the
+// SHA-256 of the ASCII value (the hash of PS256 and ES256).
+export function leftHalfHash(value) {
+  const d = createHash('sha256').update(value, 'ascii').digest();
+  return d.subarray(0, d.length / 2).toString('base64url');
+}
 
 export function record(name, ok, detail = '') {
   results.push({ name, ok });
