@@ -612,15 +612,39 @@ TEST_F(ClientAuth, SameKeyInAnotherCertificateMatchesOnlyWithoutX5c) {
 
 // ---- client_assertion_audience: issuer_or_endpoint (FAPI 1.0, RFC 9126 §2) -------------------
 
+// The lenient rule is for FAPI 1.0 Advanced clients: jwt-client is one here, and
+// "jwt-fapi2", the same client with the default profile, keeps the FAPI 2.0 rule.
 class ClientAuthLenientAud : public ClientAuth {
 protected:
   void SetUp() override {
     AsTest::SetUp();
     auto s = settings();
     s.client_assertion_audience = config::ClientAssertionAudience::IssuerOrEndpoint;
+    for (auto& c : s.clients) {
+      if (c.client_id == "jwt-client") {
+        auto fapi2 = c;
+        fapi2.client_id = "jwt-fapi2";
+        c.profile = "fapi1_advanced";
+        s.clients.push_back(fapi2);
+        break;
+      }
+    }
     start(s);
   }
 };
+
+TEST_F(ClientAuthLenientAud, Fapi2ClientsKeepTheIssuerOnlyRule) {  // F2-10 overrides RFC 9126 §2
+  const std::string issuer = kIssuer;
+  auto ok = claims("jwt-fapi2");
+  EXPECT_EQ(jwt_token(sign(ok)).status, 200);
+  for (boost::json::value aud :
+       {boost::json::value(issuer + "/token"), boost::json::value(std::string(kMtlsBase) + "/token"),
+        boost::json::value(boost::json::array{kIssuer})}) {
+    auto c = claims("jwt-fapi2");
+    c["aud"] = aud;
+    expect_invalid_client(jwt_token(sign(c)));
+  }
+}
 
 TEST_F(ClientAuthLenientAud, IssuerTokenUrlsAndArraysAreAccepted) {  // N-38
   const std::string issuer = kIssuer;
@@ -677,6 +701,10 @@ protected:
     c.grant_types = {"authorization_code", "client_credentials"};
     c.redirect_uris = {"https://client.example/cb"};
     c.scopes = {"accounts", "payments"};
+    // The lenient rule is for FAPI 1.0 Advanced clients only (FAPI 2.0 SP §5.3.2.1-8).
+    if (aud == config::ClientAssertionAudience::IssuerOrEndpoint) {
+      c.profile = "fapi1_advanced";
+    }
     s.clients.push_back(c);
     s.client_assertion_audience = aud;
     return s;
@@ -778,7 +806,12 @@ TEST_F(ClientAuthPar, LenientAudienceAcceptsTheParUrlAndArraysAtPar) {  // N-38,
         boost::json::value(boost::json::array{"https://junk.example", kIssuer})}) {
     auto c = claims("jwt-code");
     c["aud"] = aud;
-    EXPECT_EQ(par(sign(c)).status, 201) << boost::json::serialize(aud);
+    // Authenticated (not 401 invalid_client); the request itself is then refused because a
+    // FAPI 1.0 client must push a signed request object (F1-01).
+    auto r = par(sign(c));
+    EXPECT_EQ(r.status, 400) << boost::json::serialize(aud) << r.body;
+    EXPECT_EQ(str(json_of(r.body), "error"), "invalid_request") << r.body;
+    EXPECT_EQ(str(json_of(r.body), "error_description"), "a signed request object is required");
   }
   auto c = claims("jwt-code");
   c["aud"] = issuer + "/introspect";

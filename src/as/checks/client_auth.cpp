@@ -1,5 +1,7 @@
 #include "as/checks/client_auth.hpp"
 
+#include "as/client_policy.hpp"
+
 #include <algorithm>
 
 #include "core/base64url.hpp"
@@ -100,7 +102,7 @@ OAuthResult<store::ClientRecord> authenticate(const AsContext* ctx, const http::
       return refused("client authentication failed",
                      "private_key_jwt is not available at this endpoint");
     }
-    const AssertionPolicy policy = assertion_policy(*ctx, request);
+    const AssertionPolicy policy = assertion_policy(*ctx, request, client);
     auto verified = verify_client_assertion(*assertion, client, policy);
     if (!verified) {
       return verified.error();
@@ -164,13 +166,15 @@ const std::vector<std::string>& supported_client_auth_methods() {
   return methods;
 }
 
-AssertionPolicy assertion_policy(const AsContext& ctx, const http::Request& request) {
+AssertionPolicy assertion_policy(const AsContext& ctx, const http::Request& request,
+                                 const store::ClientRecord& client) {
   const auto& s = ctx.settings;
   AssertionPolicy p;
   p.now = ctx.clock->now();
   // FAPI 2.0 SP §5.3.2.1-8: the issuer identifier, and nothing else.
   p.audiences.push_back(s.issuer);
-  if (s.client_assertion_audience == config::ClientAssertionAudience::IssuerOrEndpoint) {
+  if (s.client_assertion_audience == config::ClientAssertionAudience::IssuerOrEndpoint &&
+      client_policy(client, s).profile == FapiProfile::Fapi1Advanced) {
     // RFC 7523 §3 / RFC 9126 §2 (FAPI 1.0): the token endpoint URL, or the URL of the endpoint
     // the assertion is sent to, front or mTLS alias; an array holding one of them too.
     p.aud_string_only = false;

@@ -38,9 +38,12 @@ const std::vector<std::string>& supported_client_auth_methods();
                                                                    const Form& form,
                                                                    store::ClientStore& clients);
 
-// The private_key_jwt policy for a request to `request.path`: the accepted "aud" values per
-// authorization_server.client_assertion_audience, the time from ctx.clock.
-AssertionPolicy assertion_policy(const AsContext& ctx, const http::Request& request);
+// The private_key_jwt policy for `client`'s request to `request.path`: the accepted "aud"
+// values, the time from ctx.clock. A FAPI 2.0 client gets the issuer only, as a string
+// (FAPI 2.0 SP §5.3.2.1-8), whatever the configuration; a FAPI 1.0 Advanced client what
+// authorization_server.client_assertion_audience allows.
+AssertionPolicy assertion_policy(const AsContext& ctx, const http::Request& request,
+                                 const store::ClientRecord& client);
 
 // RFC 8705 §2.1.2: exactly the registered field is compared (subject DN, or one SAN type).
 bool certificate_matches_client(const http::PeerCertificate& cert,
