@@ -16,6 +16,7 @@
 // script. Every page carries a CSRF token bound to the session cookie.
 #include <algorithm>
 #include <ctime>
+#include <variant>
 
 #include <boost/json/serialize.hpp>
 
@@ -552,15 +553,31 @@ http::Response authorize(const AsContext& ctx, const http::Request& req) {
   return login_page(*browser, &*pending, {});
 }
 
-// Reads a POSTed page form and checks its CSRF token against the browser's cookie.
-OAuthResult<Params> read_page_form(const http::Request& req, const Browser& b, bool& csrf_ok) {
+struct PostedPage {
+  Browser browser;
+  Params form;
+};
+
+// The browser and the form it POSTed from one of our pages, its CSRF token checked against the
+// browser's cookie; or the page to answer with instead (a missing or wrong token is 403).
+std::variant<PostedPage, http::Response> read_posted_page(const AsContext& ctx,
+                                                          const http::Request& req) {
+  auto browser = browser_of(ctx, req);
+  if (!browser) {
+    return error_page(oauth_error(OAuthErrc::ServerError, "the server could not complete the request",
+                                  browser.error().message()));
+  }
   auto form = read_form(req);
   if (!form) {
-    return form.error();
+    return error_page(form.error());
   }
   auto token = param(*form, "csrf_token");
-  csrf_ok = !b.fresh && token && crypto::constant_time_equal(*token, csrf_token_for(b.cookie));
-  return form;
+  if (browser->fresh || !token ||
+      !crypto::constant_time_equal(*token, csrf_token_for(browser->cookie))) {
+    log::warn("csrf_refused", {{"path", req.path}, {"remote", req.remote_address}});
+    return forbidden_page();
+  }
+  return PostedPage{std::move(*browser), std::move(*form)};
 }
 
 Result<bool> throttled(const AsContext& ctx, const std::string& user_key,
@@ -587,20 +604,12 @@ const std::string& dummy_hash() {
 }
 
 http::Response login_submit(const AsContext& ctx, const http::Request& req) {
-  auto browser = browser_of(ctx, req);
-  if (!browser) {
-    return error_page(oauth_error(OAuthErrc::ServerError, "the server could not complete the request",
-                                  browser.error().message()));
+  auto posted = read_posted_page(ctx, req);
+  if (auto* refusal = std::get_if<http::Response>(&posted)) {
+    return std::move(*refusal);
   }
-  bool csrf_ok = false;
-  auto form = read_page_form(req, *browser, csrf_ok);
-  if (!form) {
-    return error_page(form.error());
-  }
-  if (!csrf_ok) {
-    log::warn("csrf_refused", {{"path", req.path}, {"remote", req.remote_address}});
-    return forbidden_page();
-  }
+  Browser* browser = &std::get<PostedPage>(posted).browser;
+  Params* form = &std::get<PostedPage>(posted).form;
   const bool for_consents = param(*form, "next") == std::optional<std::string_view>("consents");
   std::optional<Pending> pending;
   if (!for_consents) {
@@ -678,20 +687,12 @@ http::Response login_submit(const AsContext& ctx, const http::Request& req) {
 }
 
 http::Response consent_submit(const AsContext& ctx, const http::Request& req) {
-  auto browser = browser_of(ctx, req);
-  if (!browser) {
-    return error_page(oauth_error(OAuthErrc::ServerError, "the server could not complete the request",
-                                  browser.error().message()));
+  auto posted = read_posted_page(ctx, req);
+  if (auto* refusal = std::get_if<http::Response>(&posted)) {
+    return std::move(*refusal);
   }
-  bool csrf_ok = false;
-  auto form = read_page_form(req, *browser, csrf_ok);
-  if (!form) {
-    return error_page(form.error());
-  }
-  if (!csrf_ok) {
-    log::warn("csrf_refused", {{"path", req.path}, {"remote", req.remote_address}});
-    return forbidden_page();
-  }
+  Browser* browser = &std::get<PostedPage>(posted).browser;
+  Params* form = &std::get<PostedPage>(posted).form;
   auto p = load_pending(ctx, param(*form, "client_id"), param(*form, "request_uri"));
   if (!p) {
     return error_page(p.error());
@@ -755,20 +756,12 @@ http::Response consents_page(const AsContext& ctx, const http::Request& req) {
 }
 
 http::Response withdraw_submit(const AsContext& ctx, const http::Request& req) {
-  auto browser = browser_of(ctx, req);
-  if (!browser) {
-    return error_page(oauth_error(OAuthErrc::ServerError, "the server could not complete the request",
-                                  browser.error().message()));
+  auto posted = read_posted_page(ctx, req);
+  if (auto* refusal = std::get_if<http::Response>(&posted)) {
+    return std::move(*refusal);
   }
-  bool csrf_ok = false;
-  auto form = read_page_form(req, *browser, csrf_ok);
-  if (!form) {
-    return error_page(form.error());
-  }
-  if (!csrf_ok) {
-    log::warn("csrf_refused", {{"path", req.path}, {"remote", req.remote_address}});
-    return forbidden_page();
-  }
+  Browser* browser = &std::get<PostedPage>(posted).browser;
+  Params* form = &std::get<PostedPage>(posted).form;
   if (!browser->session) {
     return login_page(*browser, nullptr, "Your session has expired. Sign in again.", 401);
   }
