@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` and `make test`. Both install what is missing first.
-.PHONY: all deps build build-asan demo test bench clean
+.PHONY: all deps build build-asan build-fuzz demo test fuzz bench clean
 
 JOBS ?= $(shell nproc)
 DEMO_DIR ?= ./demo-data
@@ -18,11 +18,21 @@ build-asan: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS)
 
+# clang libFuzzer targets (tests/fuzz); `make test` gives each a short run.
+build-fuzz: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+
 demo: build
 	build/fapigate demo --dir $(DEMO_DIR) --port-base $(PORT_BASE)
 
-test: build-asan
+test: build-asan build-fuzz
 	@ctest --preset asan
+
+# Every fuzz target for FUZZ_SECONDS each, JOBS at a time; a crash stops with its input saved.
+FUZZ_SECONDS ?= 600
+fuzz: build-fuzz
+	@scripts/fuzz-run --all --seconds $(FUZZ_SECONDS) --jobs $(JOBS)
 
 bench: deps
 	@cmake --preset release >/dev/null
@@ -30,4 +40,4 @@ bench: deps
 	@scripts/run-benchmarks
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
