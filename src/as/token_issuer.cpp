@@ -120,6 +120,9 @@ OAuthResult<PreparedAccessToken> prepare_access_token(const AsContext& ctx,
   rec.issued_at = out.issued_at;
   rec.expires_at = out.expires_at;
   rec.grant_id = params.grant_id;
+  prepared.store_record = !(params.self_contained && params.grant_id.empty() &&
+                            out.format == config::AccessTokenFormat::Jwt &&
+                            !ctx.settings.record_client_credentials_tokens);
   return prepared;
 }
 
@@ -143,7 +146,12 @@ OAuthResult<IssuedAccessToken> issue_access_token(const AsContext& ctx,
   if (!prepared) {
     return prepared.error();
   }
-  // Stored before it is returned: a token the client holds is always one the store knows.
+  // Stored before it is returned: a token the client holds is always one the store knows (or,
+  // self-contained, one its signed claims describe).
+  if (!prepared->store_record) {
+    log_token_issued(*prepared);
+    return std::move(prepared->issued);
+  }
   if (auto put = ctx.store->put_token(prepared->record); !put) {
     return oauth_error(OAuthErrc::ServerError, "the server could not issue a token",
                        "store failed: " + put.error().message());

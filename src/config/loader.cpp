@@ -591,6 +591,7 @@ void read_authorization_server(Issues& is, const YAML::Node& n, const std::strin
   m.read("login_acr", out.login_acr);
   m.read("refresh_token_lifetime", out.refresh_token_lifetime);
   m.read("access_token_audiences", out.access_token_audiences);
+  m.read("record_client_credentials_tokens", out.record_client_credentials_tokens);
   m.read("scopes_supported", out.scopes_supported);
   read_list(m, "clients", out.clients, is, read_client);
   read_list(m, "users", out.users, is, read_user);

@@ -126,6 +126,9 @@ struct AuthorizationServer {
   // Refresh tokens (RFC 6749 §6) live this long from issue (a rotated one: from its rotation).
   std::int64_t refresh_token_lifetime = 2'592'000;  // 30 days
   std::vector<std::string> access_token_audiences;  // default aud of issued access tokens
+  // client_credentials JWT access tokens are self-contained and not written to the store (their
+  // revocation is); true writes each one too, an audit row per token at one durable write each.
+  bool record_client_credentials_tokens = false;
   std::vector<std::string> scopes_supported;
   std::vector<ClientRegistration> clients;           // seeded into the store at start
   std::vector<User> users;                           // seeded into the store at start

@@ -443,7 +443,9 @@ TEST_F(RegistrationEndpoint, UpdateRefusalsLeaveTheClientUnchanged) {
 }
 
 TEST_F(RegistrationEndpoint, DeleteRemovesTheClientAndItsTokens) {
-  start(settings());
+  auto s = settings();
+  s.record_client_credentials_tokens = true;  // so there is an access-token row to cascade
+  start(s);
   auto reg = register_ok();
   auto t = token("grant_type=client_credentials&scope=accounts&client_id=" + reg.client_id,
                  partner_);
@@ -462,6 +464,25 @@ TEST_F(RegistrationEndpoint, DeleteRemovesTheClientAndItsTokens) {
   expect_invalid_token(manage("DELETE", reg.client_id, reg.token));
   expect_oauth_error(token("grant_type=client_credentials&client_id=" + reg.client_id, partner_),
                      401, "invalid_client");
+}
+
+TEST_F(RegistrationEndpoint, DeletedClientsSelfContainedTokenIsInactive) {
+  // A client_credentials JWT has no row to cascade (issued_tokens.hpp): it dies with the
+  // registration all the same, for every resource server that introspects it.
+  auto s = settings();
+  s.resources.push_back({kApiAudience, std::nullopt, {"other-partner"}});
+  start(s);
+  auto reg = register_ok();
+  auto t = token("grant_type=client_credentials&scope=accounts&client_id=" + reg.client_id,
+                 partner_);
+  ASSERT_EQ(t.status, 200) << t.body;
+  const std::string at = str(json_of(t.body), "access_token");
+  auto rs_introspects = [&] {
+    return call(post("/introspect", "client_id=other-partner&token=" + at, other_)).body;
+  };
+  ASSERT_NE(rs_introspects().find(R"("active":true)"), std::string::npos) << rs_introspects();
+  EXPECT_EQ(manage("DELETE", reg.client_id, reg.token).status, 204);
+  EXPECT_EQ(rs_introspects(), R"({"active":false})");
 }
 
 }  // namespace

@@ -10,9 +10,16 @@ constexpr const char* kInactive = R"({"active":false})";
 
 class Revocation : public AsTest {
 protected:
+  // Every token recorded: these tests seed sibling rows (refresh tokens, codes) from an access
+  // token's row. Self-contained tokens: self_contained_token_test.cpp.
+  static config::AuthorizationServer recording_settings() {
+    auto s = default_settings();
+    s.record_client_credentials_tokens = true;
+    return s;
+  }
   void SetUp() override {
     AsTest::SetUp();
-    start();
+    start(recording_settings());
   }
 
   http::Response revoke(const std::string& params,
@@ -105,7 +112,7 @@ TEST_F(Revocation, JwtIntrospectionAnswerIsInactiveAfterwards) {
 
 TEST_F(Revocation, OpaqueAccessTokenIsRevoked) {
   service_.reset();
-  auto s = default_settings();
+  auto s = recording_settings();
   s.access_token_format = config::AccessTokenFormat::Opaque;
   start(s);
   const std::string at = issue_partner_token();

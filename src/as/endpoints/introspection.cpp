@@ -1,6 +1,7 @@
 // RFC 7662 token introspection, for resource servers and the gateway's phantom-token path, with
 // the RFC 9701 signed-JWT answer on request. Accepts both access-token formats: JWTs (our own
-// signature checked first) and opaque reference tokens (looked up by their SHA-256 alone).
+// signature checked first; a self-contained one described by its claims) and opaque reference
+// tokens (looked up by their SHA-256 alone), see issued_tokens.hpp.
 //
 // Who may see what (docs/CONFIG.md, "Who may introspect what"): the details of a token go to the
 // client it was issued to, and to the clients a resource server in its aud is configured to
@@ -12,9 +13,9 @@
 
 #include "as/checks/client_auth.hpp"
 #include "as/endpoints/endpoints.hpp"
+#include "as/issued_tokens.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
-#include "crypto/digest.hpp"
 #include "jose/jws.hpp"
 
 namespace fapigate::as {
@@ -24,17 +25,6 @@ namespace {
 constexpr std::string_view kIntrospectionJwtType = "application/token-introspection+jwt";
 // The JWS "typ" of that answer (RFC 9701 §5), the media type without "application/".
 constexpr std::string_view kIntrospectionJwtTyp = "token-introspection+jwt";
-// Opaque tokens we issue are 43 base64url characters; anything longer or with other characters
-// was not issued here and is not worth a store lookup.
-constexpr std::size_t kMaxOpaqueTokenBytes = 256;
-
-bool is_base64url(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
-  });
-}
-
 // A quality value of zero means "not acceptable" (RFC 9110 §12.4.2): "0", "0.", "0.0"...
 bool is_zero_qvalue(std::string_view q) {
   return !q.empty() && q.front() == '0' &&
@@ -150,23 +140,6 @@ http::Response answer(const AsContext& ctx, const store::ClientRecord& caller, b
   return r;
 }
 
-// The store record of a token string, or nullopt when it is none of ours. A JWT must carry our
-// signature before the store is asked (a forged JWT never reaches the lookup); an opaque token
-// is only ever known by its hash.
-Result<std::optional<store::TokenRecord>> find_issued(const AsContext& ctx,
-                                                      const std::string& token) {
-  if (token.find('.') != std::string::npos) {
-    // Every allowed alg: tokens signed before a signing_alg change stay valid while their key
-    // is published; the verifier set binds each kid to its key type.
-    if (!jose::verify_compact(token, jose::kAllAlgs, ctx.keys->verifiers())) {
-      return std::optional<store::TokenRecord>();
-    }
-  } else if (token.size() > kMaxOpaqueTokenBytes || !is_base64url(token)) {
-    return std::optional<store::TokenRecord>();
-  }
-  return ctx.store->find_token(crypto::sha256_b64url(token));
-}
-
 }  // namespace
 
 http::Response introspection_endpoint(const AsContext& ctx, const http::Request& request) {
@@ -189,18 +162,18 @@ http::Response introspection_endpoint(const AsContext& ctx, const http::Request&
   const bool as_jwt = wants_jwt(request);
   static const boost::json::object kInactive{{"active", false}};
 
-  auto record = find_issued(ctx, token->second);
+  auto record = find_issued_token(ctx, token->second);
   if (!record) {
     core::log::error("introspection_store_failed", {{"error", record.error().message()}});
     return to_response(oauth_error(OAuthErrc::ServerError, "introspection failed"));
   }
   const std::int64_t now = ctx.clock->now();
   // RFC 7662 §2.2: an unknown, expired or revoked token is simply inactive.
-  if (!*record || (*record)->revoked || (*record)->expires_at <= now ||
-      ((*record)->kind != "access_token" && (*record)->kind != "refresh_token")) {
+  if (!*record || (*record)->record.revoked || (*record)->record.expires_at <= now ||
+      ((*record)->record.kind != "access_token" && (*record)->record.kind != "refresh_token")) {
     return answer(ctx, *client, as_jwt, kInactive);
   }
-  const store::TokenRecord& rec = **record;
+  const store::TokenRecord& rec = (*record)->record;
   const bool refresh = rec.kind == "refresh_token";
   // A refresh token is the client's own business (RFC 6749 §1.5: never sent to a resource
   // server): only the client it was issued to may introspect it.

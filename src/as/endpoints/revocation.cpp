@@ -1,11 +1,11 @@
 // RFC 7009 token revocation. The client authenticates exactly as at the token endpoint; a token
-// is found by its SHA-256 whatever its format (JWT or opaque) or kind, and only the client it was
+// is found as issued_tokens.hpp says whatever its format (JWT or opaque) or kind, and only the client it was
 // issued to can revoke it. Every outcome short of a refused request is 200 (RFC 7009 §2.2), so
 // the endpoint tells nobody whether a token exists or whose it is (fapi-requirements RV-01/02).
 #include "as/checks/client_auth.hpp"
 #include "as/endpoints/endpoints.hpp"
+#include "as/issued_tokens.hpp"
 #include "core/log.hpp"
-#include "crypto/digest.hpp"
 
 namespace fapigate::as {
 namespace {
@@ -38,6 +38,25 @@ http::Response revoked() {
   return r;
 }
 
+// A stored token gets its revoked flag. A self-contained one (issued_tokens.hpp) was never
+// stored: its revocation is a revoked row by its hash, which find_issued_token finds before it
+// looks at the claims. Two revocations racing to write that row both succeed.
+Result<void> revoke(const AsContext& ctx, const FoundToken& found) {
+  if (found.in_store) {
+    return ctx.store->revoke_token(found.record.token_hash);
+  }
+  store::TokenRecord row = found.record;
+  row.revoked = true;
+  if (auto put = ctx.store->put_token(row); !put) {
+    auto again = ctx.store->find_token(row.token_hash);
+    if (!again || !*again) {
+      return put.error();
+    }
+    return ctx.store->revoke_token(row.token_hash);
+  }
+  return {};
+}
+
 }  // namespace
 
 http::Response revocation_endpoint(const AsContext& ctx, const http::Request& request) {
@@ -61,21 +80,21 @@ http::Response revocation_endpoint(const AsContext& ctx, const http::Request& re
     core::log::info("revocation_unknown_token", {{"client_id", client->client_id}});
     return revoked();
   }
-  const std::string hash = crypto::sha256_b64url(token->second);
-  auto record = ctx.store->find_token(hash);
+  auto record = find_issued_token(ctx, token->second);
   if (!record) {
     return refuse(oauth_error(OAuthErrc::TemporarilyUnavailable,
                               "the server could not revoke the token now; retry later",
                               "store lookup failed: " + record.error().message()),
                   client->client_id);
   }
-  if (!*record || ((*record)->kind != "access_token" && (*record)->kind != "refresh_token")) {
+  if (!*record ||
+      ((*record)->record.kind != "access_token" && (*record)->record.kind != "refresh_token")) {
     // RFC 7009 §2.2: an invalid or unknown token is not an error. Authorization codes are not
     // tokens a client holds past the token request, so they are unknown here too.
     core::log::info("revocation_unknown_token", {{"client_id", client->client_id}});
     return revoked();
   }
-  const store::TokenRecord& rec = **record;
+  const store::TokenRecord& rec = (*record)->record;
   if (rec.client_id != client->client_id) {
     // RFC 7009 §2.1: the AS checks the token was issued to the caller. Another client's token
     // is left alone, and the answer is the same 200, so it does not confirm the token exists.
@@ -83,7 +102,7 @@ http::Response revocation_endpoint(const AsContext& ctx, const http::Request& re
                     {{"client_id", client->client_id}, {"owner", rec.client_id}, {"jti", rec.jti}});
     return revoked();
   }
-  if (auto r = ctx.store->revoke_token(hash); !r) {
+  if (auto r = revoke(ctx, **record); !r) {
     return refuse(oauth_error(OAuthErrc::TemporarilyUnavailable,
                               "the server could not revoke the token now; retry later",
                               "revoke_token failed: " + r.error().message()),

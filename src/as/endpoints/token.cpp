@@ -100,6 +100,11 @@ void token_endpoint_async(const AsContext& ctx, const http::Request& request,
     done(refuse(deferred.error(), client_id));
     return;
   }
+  if (!deferred->token.store_record) {
+    log_token_issued(deferred->token);  // self-contained: nothing to wait for
+    done(token_response(std::move(deferred->body)));
+    return;
+  }
   // The response leaves only from the completion, once the token's record is durable: a client
   // never holds a token the store forgot (store.hpp). Meanwhile this thread serves others.
   auto pending = std::make_shared<DeferredTokenResponse>(std::move(*deferred));

@@ -37,7 +37,8 @@ OAuthResult<AccessTokenParams> token_params(const AsContext& ctx, const http::Re
   }
   params.cnf_x5t_s256 = request.peer_certificate->x5t_s256;
   // No grant_id: the token stands alone (no refresh token, no consent to withdraw), and
-  // revoke_grant never matches an empty id.
+  // revoke_grant never matches an empty id. So a JWT needs no store record (issued_tokens.hpp).
+  params.self_contained = true;
   return params;
 }
 
