@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` and `make test`. Both install what is missing first.
-.PHONY: all deps build build-asan build-fuzz demo test fuzz bench clean
+.PHONY: all deps build build-asan build-fuzz demo test fuzz soak bench clean
 
 JOBS ?= $(shell nproc)
 DEMO_DIR ?= ./demo-data
@@ -33,6 +33,13 @@ test: build-asan build-fuzz
 FUZZ_SECONDS ?= 600
 fuzz: build-fuzz
 	@scripts/fuzz-run --all --seconds $(FUZZ_SECONDS) --jobs $(JOBS)
+
+# Mixed AS + gateway traffic with bad tokens and certificates against the release build's demo
+# (tests/interop/soak.mjs): zero wrong answers, bounded memory growth, no descriptor leak.
+SOAK_SECONDS ?= 600
+SOAK_RATE ?= 200
+soak: build
+	@node tests/interop/soak.mjs build/fapigate --seconds $(SOAK_SECONDS) --rate $(SOAK_RATE)
 
 bench: deps
 	@cmake --preset release >/dev/null

@@ -141,13 +141,14 @@ export async function startDemo(binary, { readyTimeoutMs = 60000 } = {}) {
 
   // An undici-based fetch that trusts the demo CA and presents the given client certificate
   // (or none). The returned function has the WHATWG fetch signature the libraries expect.
-  function mtlsFetch(certFile, keyFile) {
+  // agentOptions go to the undici Agent (e.g. { connections: 4 } to cap connections per origin).
+  function mtlsFetch(certFile, keyFile, agentOptions = {}) {
     const connect = { ca };
     if (certFile) {
       connect.cert = fs.readFileSync(certFile);
       connect.key = fs.readFileSync(keyFile);
     }
-    const agent = new Agent({ connect });
+    const agent = new Agent({ ...agentOptions, connect });
     agents.push(agent);
     const f = (url, init = {}) => undiciFetch(url, { ...init, dispatcher: agent });
     f.agent = agent;
@@ -166,7 +167,7 @@ export async function startDemo(binary, { readyTimeoutMs = 60000 } = {}) {
     return code;
   }
 
-  return { demo, dir, portBase, mtlsFetch, stop, readyLine: stdout.split('\n')[0] };
+  return { demo, dir, portBase, mtlsFetch, stop, pid: child.pid, readyLine: stdout.split('\n')[0] };
 }
 
 // Minimal HTML helpers for the server-rendered login and consent pages: the interop scripts act
