@@ -622,6 +622,7 @@ void read_issuer(Issues& is, const YAML::Node& n, const std::string& path, Issue
   m.read("jwks_min_age", out.jwks_min_age);
   m.read("jwks_max_stale", out.jwks_max_stale);
   m.read("clock_skew", out.clock_skew);
+  m.read("fetch_timeout_ms", out.fetch_timeout_ms);
   m.read("opaque_tokens", out.opaque_tokens);
   m.read("introspection_endpoint", out.introspection_endpoint);
   m.read("introspection_client_id", out.introspection_client_id);

@@ -179,6 +179,9 @@ struct Issuer {
   // tokens are refused (keys_unavailable) rather than trusted on keys that may be revoked.
   std::int64_t jwks_max_stale = 86'400;
   std::int64_t clock_skew = 10;
+  // One outbound exchange with the issuer (discovery, JWKS, introspection), connect to last
+  // byte: a request waiting on it never waits longer.
+  std::int64_t fetch_timeout_ms = 5'000;
   // Phantom tokens: opaque (non-JWS) access tokens of this issuer are introspected (RFC 7662)
   // over mTLS (client_cert_file/key_file), asking for the RFC 9701 signed JWT answer, which is
   // verified with this issuer's keys and is what the upstream receives instead of the opaque

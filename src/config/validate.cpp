@@ -647,6 +647,7 @@ void check_gateway(Checker& c, const Gateway& gw, std::vector<Bound>& bound) {
                                       std::to_string(is.jwks_max_age) + " seconds)");
     }
     c.range(ip + ".jwks_max_stale", is.jwks_max_stale, 0, 30 * 86'400, "seconds");
+    c.range(ip + ".fetch_timeout_ms", is.fetch_timeout_ms, 1, 60'000, "milliseconds");
     c.range(ip + ".introspection_inactive_cache", is.introspection_inactive_cache, 0, 300,
             "seconds");
     if (is.opaque_tokens) {

@@ -205,7 +205,7 @@ void IssuerKeys::send_fetch() {
   req.method = "GET";
   req.url = well_known_of(settings_.issuer);
   req.headers.add("Accept", "application/json");
-  req.timeout = std::chrono::milliseconds(5000);
+  req.timeout = std::chrono::milliseconds(settings_.fetch_timeout_ms);
   std::weak_ptr<IssuerKeys> weak = weak_from_this();
   client_->send(std::move(req), [weak](Result<http::Response> r) {
     if (auto self = weak.lock()) {
@@ -279,7 +279,7 @@ void IssuerKeys::introspect(const std::string& token,
   req.body = core::form_encode({{"token", token},
                                 {"token_type_hint", "access_token"},
                                 {"client_id", settings_.introspection_client_id}});
-  req.timeout = std::chrono::milliseconds(5000);
+  req.timeout = std::chrono::milliseconds(settings_.fetch_timeout_ms);
   ++introspections_;
   std::weak_ptr<IssuerKeys> weak = weak_from_this();
   client_->send(std::move(req), [weak, done = std::move(done)](Result<http::Response> r) {
@@ -298,7 +298,7 @@ void IssuerKeys::send_jwks_fetch() {
     req.url = jwks_uri_;
   }
   req.headers.add("Accept", "application/jwk-set+json, application/json");
-  req.timeout = std::chrono::milliseconds(5000);
+  req.timeout = std::chrono::milliseconds(settings_.fetch_timeout_ms);
   // weak: the gateway may be torn down while a fetch is in flight (the destructor answers the
   // waiters then).
   std::weak_ptr<IssuerKeys> weak = weak_from_this();

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <regex>
 
+#include <sqlite3.h>
+
 #include <boost/json/serialize.hpp>
 
 #include "as/as_fixture.hpp"
@@ -826,6 +828,71 @@ TEST_F(FrontChannelTest, ConsentsCanBeSeenAndWithdrawn) {
   EXPECT_TRUE((*revoked)->revoked);
   auto after = browser_get("/consents", b);
   EXPECT_NE(after.body.find("Withdrawn"), std::string::npos);
+}
+
+// A write that fails between "revoke the grant" and "mark the consent withdrawn" (here a trigger
+// in the real database refusing the revoked-grant row; in production a full disk or a crash)
+// must leave a consent the user can withdraw again, never one shown as Withdrawn whose tokens
+// still work.
+TEST_F(FrontChannelTest, AWithdrawalWhoseRevocationFailsLeavesTheConsentActive) {
+  const std::string uri = push();
+  Browser b = open_login("partner-client", uri);
+  ASSERT_EQ(login(b, "partner-client", uri).status, 303);
+  auto consent = browser_get(authorize_target("partner-client", uri), b);
+  b.csrf = hidden_value(consent.body, "csrf_token");
+  auto done = browser_post("/authorize/consent",
+                           core::form_encode({{"csrf_token", b.csrf},
+                                              {"client_id", "partner-client"},
+                                              {"request_uri", uri},
+                                              {"decision", "approve"}}),
+                           b);
+  ASSERT_EQ(done.status, 303);
+  auto code = params_of(done.headers.get("Location").value_or(""), '?')["code"];
+  auto redeemed = store_->redeem_code(crypto::sha256_b64url(code));
+  ASSERT_TRUE(redeemed && *redeemed);
+  store::TokenRecord t;
+  t.token_hash = "h-fail";
+  t.kind = "refresh_token";
+  t.client_id = "partner-client";
+  t.issued_at = kNow;
+  t.expires_at = kNow + 3600;
+  t.grant_id = (*redeemed)->code.grant_id;
+  ASSERT_TRUE(store_->put_token(t));
+  auto page = browser_get("/consents", b);
+  const std::string consent_id = hidden_value(page.body, "consent_id");
+  ASSERT_FALSE(consent_id.empty());
+
+  auto sql = [&](const char* text) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, text, nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  };
+  sql("CREATE TRIGGER fail_revoke BEFORE INSERT ON revoked_grants "
+      "BEGIN SELECT RAISE(ABORT, 'injected fault'); END");
+  auto failed = browser_post("/consents/withdraw",
+                             core::form_encode({{"csrf_token", hidden_value(page.body, "csrf_token")},
+                                                {"consent_id", consent_id}}),
+                             b);
+  EXPECT_EQ(failed.status, 500);
+  auto still = browser_get("/consents", b);
+  EXPECT_NE(still.body.find("Active"), std::string::npos) << still.body;
+  EXPECT_EQ(still.body.find("Withdrawn"), std::string::npos) << still.body;
+  EXPECT_EQ(hidden_value(still.body, "consent_id"), consent_id) << "it can be withdrawn again";
+
+  sql("DROP TRIGGER fail_revoke");
+  auto w = browser_post("/consents/withdraw",
+                        core::form_encode({{"csrf_token", hidden_value(still.body, "csrf_token")},
+                                           {"consent_id", consent_id}}),
+                        b);
+  EXPECT_EQ(w.status, 303);
+  auto revoked = store_->find_token("h-fail");
+  ASSERT_TRUE(revoked && *revoked);
+  EXPECT_TRUE((*revoked)->revoked);
+  EXPECT_NE(browser_get("/consents", b).body.find("Withdrawn"), std::string::npos);
 }
 
 TEST_F(FrontChannelTest, ConsentsPageAsksToSignInFirst) {

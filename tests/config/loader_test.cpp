@@ -142,10 +142,12 @@ TEST(ConfigLoad, FullSampleLoadsIntoExpectedStructs) {
   EXPECT_EQ(i0.jwks_refetch_min_interval, 60);
   EXPECT_EQ(i0.jwks_max_age, 600);
   EXPECT_EQ(i0.clock_skew, 5);
+  EXPECT_EQ(i0.fetch_timeout_ms, 2500);
   // Defaults of an issuer entry.
   EXPECT_EQ(gw.issuers[1].jwks_refetch_min_interval, 30);
   EXPECT_EQ(gw.issuers[1].jwks_max_age, 300);
   EXPECT_EQ(gw.issuers[1].clock_skew, 10);
+  EXPECT_EQ(gw.issuers[1].fetch_timeout_ms, 5000);
   EXPECT_EQ(gw.issuers[1].ca_file, "");
   ASSERT_EQ(gw.routes.size(), 3u);
   EXPECT_EQ(gw.routes[0].name, "accounts");

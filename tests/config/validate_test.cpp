@@ -222,6 +222,7 @@ TEST(ConfigValidate, IssuerSettings) {
   c.gateway.issuers[1].audiences.clear();
   c.gateway.issuers[1].client_cert_file = kPki + "server.pem";
   c.gateway.issuers[1].clock_skew = 3600;
+  c.gateway.issuers[1].fetch_timeout_ms = 0;
   auto errs = validate(c);
   for (const char* want : {
            "demo: gateway.issuers[1].issuer: duplicate issuer 'https://localhost:8443'",
@@ -229,11 +230,12 @@ TEST(ConfigValidate, IssuerSettings) {
            "demo: gateway.issuers[1].audiences: must list at least one audience",
            "demo: gateway.issuers[1]: client_cert_file and client_key_file go together",
            "demo: gateway.issuers[1].clock_skew: must be between 0 and 300 seconds",
+           "demo: gateway.issuers[1].fetch_timeout_ms: must be between 1 and 60000 milliseconds",
        }) {
     EXPECT_TRUE(std::find(errs.begin(), errs.end(), want) != errs.end())
         << "want: " << want << "\ngot:\n" << all(errs);
   }
-  EXPECT_EQ(errs.size(), 5u) << all(errs);
+  EXPECT_EQ(errs.size(), 6u) << all(errs);
 }
 
 TEST(ConfigValidate, ClientsHaveUniqueIds) {

@@ -27,6 +27,8 @@ public:
   // SIGTERM and wait; returns the exit status (-1 when killed by a signal).
   int stop();
   bool alive() const;
+  // The child's process id (fault tests signal it or change its limits), -1 once stopped.
+  pid_t pid() const { return pid_; }
   const std::string& ready_line() const { return ready_line_; }
 
 private:

@@ -766,18 +766,30 @@ http::Response withdraw_submit(const AsContext& ctx, const http::Request& req) {
     return login_page(*browser, nullptr, "Your session has expired. Sign in again.", 401);
   }
   const std::string id(param(*form, "consent_id").value_or(""));
+  // Every token of the grant the consent produced stops working (introspection, refresh; JWT
+  // access tokens already issued run out with their short lifetime), and that comes first: a
+  // crash or a failed write between the two steps then leaves an Active consent the user can
+  // withdraw again, never one shown as Withdrawn whose refresh token still works.
+  auto consents = ctx.store->list_consents(browser->session->subject);
+  if (!consents) {
+    return error_page(oauth_error(OAuthErrc::ServerError, "the server could not complete the request",
+                                  consents.error().message()));
+  }
+  for (const auto& c : *consents) {
+    if (c.consent_id != id || c.withdrawn) {
+      continue;
+    }
+    if (auto r = ctx.store->revoke_grant(c.grant_id); !r) {
+      return error_page(oauth_error(OAuthErrc::ServerError, "the server could not complete the request",
+                                    r.error().message()));
+    }
+  }
   auto withdrawn = ctx.store->withdraw_consent(id, browser->session->subject, ctx.clock->now());
   if (!withdrawn) {
     return error_page(oauth_error(OAuthErrc::ServerError, "the server could not complete the request",
                                   withdrawn.error().message()));
   }
   if (*withdrawn) {
-    // Every token of the grant the consent produced stops working now (introspection,
-    // refresh); JWT access tokens already issued run out with their short lifetime.
-    if (auto r = ctx.store->revoke_grant((*withdrawn)->grant_id); !r) {
-      return error_page(oauth_error(OAuthErrc::ServerError, "the server could not complete the request",
-                                    r.error().message()));
-    }
     log::info("consent_withdrawn", {{"client_id", (*withdrawn)->client_id},
                                     {"subject", browser->session->subject}});
   }
