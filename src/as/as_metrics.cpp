@@ -90,10 +90,16 @@ void AsMetrics::observe(const http::Request& request, const http::Response& resp
     return;
   }
   if (request.path == "/token") {
+    // Only grant_type is wanted: scan for it instead of decoding the whole form again (the
+    // endpoint has parsed it once already; a per-token map would be pure overhead).
     std::size_t grant = grants_.size() - 1;
-    if (auto form = core::parse_form(request.body)) {
-      if (auto it = form->find("grant_type"); it != form->end()) {
-        grant = index_of(grants_, it->second);
+    for (std::string_view pair : core::split(request.body, '&')) {
+      constexpr std::string_view kKey = "grant_type=";
+      if (pair.substr(0, kKey.size()) == kKey) {
+        if (auto value = core::percent_decode(pair.substr(kKey.size()), true)) {
+          grant = index_of(grants_, *value);
+        }
+        break;
       }
     }
     token_[grant * outcomes_.size() + outcome_of(response)]->inc();
