@@ -11,7 +11,12 @@ ClientPolicy client_policy(const store::ClientRecord& client,
   ClientPolicy p;
   boost::json::object meta;
   if (!client.metadata_json.empty()) {
-    if (auto parsed = core::parse_json_object(client.metadata_json)) {
+    // Stored metadata is ours, written by registration from a body of up to 64 KiB that can
+    // serialise larger (0.11 becomes 1.1E-1); the default 64 KiB bound silently dropped such a
+    // client's profile and algorithms to the defaults (flagged by fuzz_dcr_metadata). The
+    // bound of the RFC 7592 read (registration.cpp client_information) covers it.
+    if (auto parsed = core::parse_json_object(client.metadata_json,
+                                              core::JsonLimits{256 * 1024, 16})) {
       meta = std::move(*parsed);
     }
   }

@@ -18,6 +18,12 @@ std::optional<std::array<std::uint8_t, 16>> parse_address(std::string_view text,
   if (text.front() == '[' && text.back() == ']') {
     text = text.substr(1, text.size() - 2);
   }
+  // inet_pton reads a C string: "10.0.0.1\0junk" would parse as 10.0.0.1 and the rest go
+  // unseen. Found by tests/gateway/gateway_headers_fuzz.cpp (tests/fuzz/regressions/
+  // gateway_headers/cidr_nul_truncation).
+  if (text.find('\0') != std::string_view::npos) {
+    return std::nullopt;
+  }
   std::string s(text);
   std::array<std::uint8_t, 16> out{};
   in_addr a4{};

@@ -1,5 +1,7 @@
 #include "core/json.hpp"
 
+#include <cmath>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/stream_parser.hpp>
@@ -26,6 +28,35 @@ const JsonCategory kCategory;
 
 ErrorCode make_error_code(JsonErrc e) { return {static_cast<int>(e), kCategory}; }
 
+namespace {
+
+// RFC 8259 §6: Infinity and NaN are not JSON numbers. Boost.JSON reads a number beyond the
+// double range ("1e400") as an infinite double, which serialize() writes back as the bare word
+// Infinity: an accepted document would be echoed (registration responses, stored metadata)
+// as invalid JSON. Found by tests/core/json_body_fuzz.cpp (tests/fuzz/regressions/json_body).
+// Recursion is bounded by JsonLimits::max_depth, which the parser has already enforced.
+bool all_numbers_finite(const boost::json::value& v) {
+  if (const auto* d = v.if_double()) {
+    return std::isfinite(*d);
+  }
+  if (const auto* a = v.if_array()) {
+    for (const auto& e : *a) {
+      if (!all_numbers_finite(e)) {
+        return false;
+      }
+    }
+  } else if (const auto* o = v.if_object()) {
+    for (const auto& m : *o) {
+      if (!all_numbers_finite(m.value())) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<boost::json::value> parse_json(std::string_view text, JsonLimits limits) {
   if (text.size() > limits.max_bytes) {
     return make_error_code(JsonErrc::TooLarge);
@@ -44,7 +75,11 @@ Result<boost::json::value> parse_json(std::string_view text, JsonLimits limits) 
   if (ec) {
     return make_error_code(JsonErrc::Malformed);
   }
-  return parser.release();
+  boost::json::value v = parser.release();
+  if (!all_numbers_finite(v)) {
+    return make_error_code(JsonErrc::Malformed);
+  }
+  return v;
 }
 
 Result<boost::json::object> parse_json_object(std::string_view text, JsonLimits limits) {

@@ -22,7 +22,8 @@ struct JsonLimits {
 
 enum class JsonErrc {
   TooLarge = 1,       // input longer than JsonLimits::max_bytes
-  Malformed,          // not JSON, or nested deeper than JsonLimits::max_depth
+  Malformed,          // not JSON, nested deeper than JsonLimits::max_depth, or a number
+                      // beyond the double range (RFC 8259 §6: no Infinity)
   NotAnObject,        // parse_json_object: the top-level value is not an object
 };
 ErrorCode make_error_code(JsonErrc e);

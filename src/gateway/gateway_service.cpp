@@ -74,12 +74,9 @@ bool query_has_access_token(std::string_view query) {
   return false;
 }
 
-struct Extracted {
-  std::string token;
-  std::optional<GwErrc> error;
-};
+}  // namespace
 
-Extracted extract_bearer(const http::Request& req) {
+ExtractedBearer extract_bearer(const http::Request& req) {
   if (query_has_access_token(req.query)) {
     // FAPI 1.0 Part 1 §6.2.1-3 / FAPI 2.0 SP §5.3.4-2: only the Authorization header.
     return {{}, GwErrc::TokenInQuery};
@@ -108,6 +105,8 @@ Extracted extract_bearer(const http::Request& req) {
   }
   return {std::string(token), std::nullopt};
 }
+
+namespace {
 
 std::string quoted(std::string_view s) {
   // auth-param values are quoted-strings; descriptions are our static text without quotes.

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
 #include "core/result.hpp"
+#include "gateway/gw_errc.hpp"
 #include "http/message.hpp"
 
 namespace fapigate::gw {
@@ -52,5 +54,14 @@ public:
 
 // x-fapi-interaction-id (FAPI 1.0 Part 1 §6.2.1-11): echo a well-formed one, else a new UUID.
 std::string interaction_id_for(const http::Request& request);
+
+// The access token of a request (RFC 6750 §2.1, Authorization header only), or why there is
+// none: TokenInQuery, TokenMissing (none, or another scheme), AuthorizationInvalid (repeated
+// header, no token, not a b64token). Public for tests/gateway/gateway_headers_fuzz.cpp.
+struct ExtractedBearer {
+  std::string token;
+  std::optional<GwErrc> error;
+};
+ExtractedBearer extract_bearer(const http::Request& request);
 
 }  // namespace fapigate::gw

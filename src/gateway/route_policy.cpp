@@ -169,6 +169,12 @@ std::optional<std::string> host_of(std::string_view h) {
   // RFC 1034: a trailing dot names the same host.
   if (out.size() > 1 && out.back() == '.') {
     out.pop_back();
+    // "a.example.." is no host name (an empty label) and would come out as "a.example.", a
+    // second spelling that is neither the route's host nor the SNI. Found by
+    // tests/gateway/gateway_headers_fuzz.cpp (tests/fuzz/regressions/gateway_headers).
+    if (out.back() == '.') {
+      return std::nullopt;
+    }
   }
   return out;
 }

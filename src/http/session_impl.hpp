@@ -27,6 +27,7 @@
 
 #include "core/log.hpp"
 #include "core/strings.hpp"
+#include "http/request_head.hpp"
 #include "http/session.hpp"
 
 namespace fapigate::http::detail {
@@ -144,9 +145,7 @@ private:
 
   void do_read_next() {
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(
-        std::min<std::size_t>(limits().max_header_bytes, UINT32_MAX)));
-    parser_->body_limit(static_cast<std::uint64_t>(limits().max_body_bytes));
+    apply_limits(*parser_, limits());
     if (buffer_.size() > 0) {
       do_read();  // a pipelined request is already buffered
     } else {
@@ -205,15 +204,8 @@ private:
       core::log::warn("http_read_timeout", {{"listener", listener_->name}, {"remote", remote_}});
       return;  // tcp_stream has closed the socket
     }
-    if (ec == bhttp::error::header_limit) {
-      return refuse(431, "request header too large", ec);
-    }
-    if (ec == bhttp::error::body_limit) {
-      return refuse(413, "request body too large", ec);
-    }
-    if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
-        ec != bhttp::error::partial_message) {
-      return refuse(400, "malformed request", ec);
+    if (auto refusal = refusal_for_read_error(ec)) {
+      return refuse(refusal->status, refusal->description, ec);
     }
     if (ec) {
       core::log::debug("http_read_failed", {{"listener", listener_->name},
@@ -221,10 +213,9 @@ private:
                                             {"reason", ec.message()}});
       return;
     }
-    const auto& req = parser_->get();
-    if (static_cast<std::size_t>(std::distance(req.begin(), req.end())) >
-        limits().max_header_count) {
-      return refuse(431, "too many header fields", ec);
+    // request_head.hpp: the same checks tests/http/http_request_head_fuzz.cpp fuzzes.
+    if (auto refusal = check_request_head(parser_->get(), limits())) {
+      return refuse(refusal->status, refusal->description, ec);
     }
     dispatch_request();
   }
@@ -245,16 +236,7 @@ private:
       request_keep_alive_ = req.keep_alive();
       request_version_ = req.version();
       head_ = req.method() == bhttp::verb::head;
-      Request request;
-      request.method = std::string(req.method_string());
-      request.target = std::string(req.target());
-      const auto q = request.target.find('?');
-      request.path = request.target.substr(0, q);
-      request.query = q == std::string::npos ? std::string() : request.target.substr(q + 1);
-      for (const auto& f : req) {
-        request.headers.add(std::string(f.name_string()), std::string(f.value()));
-      }
-      request.body = std::move(req.body());
+      Request request = to_request(std::move(req));
       request.remote_address = remote_;
       request.local_port = listener_->port;
       request.tls = kTls;

@@ -1,6 +1,8 @@
 // The dynamic-registration metadata policy (RFC 7591 §2, fapi-requirements,
 // N-106/N-107) and software statements (RFC 7591 §2.3, N-108), without HTTP: each invalid case
 // with its exact error code.
+#include <limits>
+
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -8,6 +10,7 @@
 
 #include "as/checks/client_metadata.hpp"
 #include "as/checks/software_statement.hpp"
+#include "as/client_policy.hpp"
 #include "core/base64url.hpp"
 #include "core/json.hpp"
 #include "crypto/key.hpp"
@@ -126,6 +129,80 @@ TEST(ClientMetadata, EncryptionKeysInJwksAreHeldToSizeRulesOnly) {
   enc["alg"] = "ECDH-ES";
   in["jwks"] = json::object{{"keys", json::array{ec_public_jwk(), enc}}};
   EXPECT_EQ(code_of(validate_client_metadata(in, as_settings())), "ok");
+}
+
+// Regression (tests/fuzz/regressions/dcr_metadata/jwks_nested_member_unusable_at_auth): a key
+// with a nested extension member passed the per-key checks, but the stored JWKS is parsed at
+// authentication time with a depth bound of 4, so the client could never authenticate.
+TEST(ClientMetadata, RefusesJwksThatClientAuthenticationCouldNotParse) {
+  auto in = base();
+  in.erase("tls_client_auth_subject_dn");
+  in["token_endpoint_auth_method"] = "private_key_jwt";
+  auto key = ec_public_jwk();
+  key["ext"] = json::object{{"a", json::array{1}}};
+  in["jwks"] = jwks_of(key);
+  auto r = validate_client_metadata(in, as_settings());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(errc_name(r.error().code), "invalid_client_metadata");
+  EXPECT_EQ(r.error().description, "jwks must not nest members deeper than a key's x5c array");
+  // One level less nesting (an array member) is what parse_client_jwks reads: accepted.
+  key["ext"] = json::array{1};
+  in["jwks"] = jwks_of(key);
+  EXPECT_EQ(code_of(validate_client_metadata(in, as_settings())), "ok");
+}
+
+// Regression (tests/fuzz/regressions/dcr_metadata/private_key_jwt_enc_keys_only): encryption
+// keys only leave a private_key_jwt client nothing to verify its assertions with.
+TEST(ClientMetadata, RefusesPrivateKeyJwtWithoutASigningKey) {
+  auto in = base();
+  in.erase("tls_client_auth_subject_dn");
+  in["token_endpoint_auth_method"] = "private_key_jwt";
+  auto enc = ec_public_jwk("enc-1");
+  enc["use"] = "enc";
+  in["jwks"] = jwks_of(enc);
+  auto r = validate_client_metadata(in, as_settings());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(errc_name(r.error().code), "invalid_client_metadata");
+  EXPECT_EQ(r.error().description,
+            "jwks must hold a signing key (use sig or no use) for private_key_jwt");
+}
+
+// Regression (tests/fuzz/regressions/dcr_metadata/fapi1_metadata_over_64k_lost_profile): a
+// 62 KB body whose numbers serialise longer (0.11 -> 1.1E-1) is stored as more than 64 KiB of
+// metadata, which client_policy() read with the default 64 KiB bound and so silently treated
+// the fapi1_advanced client as a fapi2 one.
+TEST(ClientMetadata, LargeStoredMetadataKeepsItsProfile) {
+  auto in = base();
+  in.erase("tls_client_auth_subject_dn");
+  in["token_endpoint_auth_method"] = "private_key_jwt";
+  in["fapi_profile"] = "fapi1_advanced";
+  in["request_object_signing_alg"] = "ES256";
+  auto key = ec_public_jwk();
+  json::array ext;
+  for (int i = 0; i < 8700; ++i) {
+    ext.emplace_back(0.11);
+  }
+  key["ext"] = std::move(ext);
+  in["jwks"] = jwks_of(key);
+  json::array uris;
+  for (int i = 0; i < 20; ++i) {
+    uris.emplace_back("https://tpp.example/" + std::string(900, 'c') + std::to_string(i));
+  }
+  in["redirect_uris"] = std::move(uris);
+  // The body as a client writes it: 0.11, which Boost.JSON serialises as 1.1E-1.
+  std::string body = json::serialize(in);
+  for (auto pos = body.find("1.1E-1"); pos != std::string::npos; pos = body.find("1.1E-1", pos)) {
+    body.replace(pos, 6, "0.11");
+  }
+  ASSERT_LT(body.size(), 64U * 1024);
+  auto parsed = core::parse_json_object(body, core::JsonLimits{64 * 1024, 8});  // the endpoint's
+  ASSERT_TRUE(parsed);
+  auto r = validate_client_metadata(*parsed, as_settings());
+  ASSERT_TRUE(r) << r.error().description;
+  ASSERT_GT(r->record.metadata_json.size(), 64U * 1024);
+  const ClientPolicy policy = client_policy(r->record, as_settings());
+  EXPECT_EQ(policy.profile, FapiProfile::Fapi1Advanced);
+  EXPECT_EQ(policy.request_object_signing_alg, "ES256");
 }
 
 struct BadCase {
@@ -357,6 +434,19 @@ TEST_F(SoftwareStatement, TooOldIsInvalid) {
   c["iat"] = kNow - 3601;
   c.erase("exp");
   EXPECT_EQ(verify_code(sign(c, *directory_key_)), "invalid_software_statement");
+}
+
+// Regression (tests/fuzz/regressions/software_statement/sign_iat_int64_min_overflow): now - iat
+// overflowed for an iat near INT64_MIN (UBSan), and wrapped it let an ancient statement pass.
+TEST_F(SoftwareStatement, IatAtInt64MinIsTooOld) {
+  auto c = claims();
+  c["iat"] = std::numeric_limits<std::int64_t>::min();
+  c.erase("exp");
+  auto r = verify_software_statement(sign(c, *directory_key_), trust(), kNow);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(errc_name(r.error().code), "invalid_software_statement");
+  EXPECT_EQ(r.error().description,
+            "the software statement is too old (iat more than 3600 seconds ago)");
 }
 
 TEST_F(SoftwareStatement, IssuedInTheFutureIsInvalid) {

@@ -2,6 +2,8 @@
 // request objects (RFC 9101 with the FAPI 1.0 Advanced / FAPI 2.0 Message Signing rules:
 // fapi-requirements N-02..N-12, N-23, N-24, F1-05..F1-07, F2-14), scrypt password hashes, HTML
 // escaping and CSRF tokens.
+#include <limits>
+
 #include <gtest/gtest.h>
 
 #include <boost/json/serialize.hpp>
@@ -219,6 +221,18 @@ TEST(RequestObject, NbfOlderThan60MinutesRefused) {  // N-06, F1-06
   c["nbf"] = kNow - 70 * 60;
   c["exp"] = kNow + 60;
   expect_refused(sign(c), "nbf 70 min ago");
+}
+
+// Regression (tests/fuzz/regressions/request_object/sign_nbf_int64_min_overflow): now - nbf
+// overflowed for an nbf near INT64_MIN (UBSan), and the wrapped age passed both the 60-minute
+// age and the lifetime checks.
+TEST(RequestObject, NbfAtInt64MinRefusedAsTooOld) {
+  auto c = good_claims();
+  c["nbf"] = std::numeric_limits<std::int64_t>::min();
+  auto r = verify_request_object(sign(c), ro_client(), policy());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(errc_name(r.error().code), "invalid_request_object");
+  EXPECT_EQ(r.error().description, "the request object's nbf is more than 60 minutes in the past");
 }
 
 TEST(RequestObject, NbfEightSecondsAheadAcceptedSixtyOneRefused) {  // N-24, F2-14

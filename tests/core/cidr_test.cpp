@@ -54,5 +54,18 @@ TEST(Cidr, UnparsablePeerIsNeverTrusted) {
   EXPECT_FALSE(CidrSet().contains("127.0.0.1"));
 }
 
+// Found by fuzz_gateway_headers (tests/fuzz/regressions/gateway_headers/cidr_nul_truncation):
+// inet_pton stopped at a NUL, so text with one inside parsed as the address before it.
+TEST(Cidr, EmbeddedNulIsRefusedNotTruncated) {
+  using namespace std::string_view_literals;
+  EXPECT_FALSE(parse_cidr("10.0.0.0\0junk/8"sv));
+  EXPECT_FALSE(parse_cidr("fe80::\0\0/11"sv));
+  EXPECT_FALSE(parse_cidr("10.0.0.1\0"sv));
+  auto s = set({"0.0.0.0/0", "::/0"});
+  EXPECT_FALSE(s.contains("10.0.0.1\0/11\nanything"sv));
+  EXPECT_FALSE(s.contains("fe80:0:fe80::\0"sv));
+  EXPECT_TRUE(s.contains("fe80:0:fe80::"sv));
+}
+
 }  // namespace
 }  // namespace fapigate::core

@@ -1,5 +1,6 @@
 #include "core/json.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
 
 using namespace fapigate::core;
@@ -55,4 +56,20 @@ TEST(Json, LastDuplicateMemberWins) {
 TEST(Json, QuoteEscapesControlCharactersAndQuotes) {
   EXPECT_EQ(json_quote("a\"b\\c\n"), R"("a\"b\\c\n")");
   EXPECT_EQ(json_quote(std::string("\x01", 1)), R"("\u0001")");
+}
+
+// Found by fuzz_json_body (tests/fuzz/regressions/json_body/number_overflows_to_infinity):
+// Boost.JSON read 1e400 as an infinite double and serialised it back as the bare word Infinity,
+// so an accepted document could be echoed as invalid JSON. RFC 8259 §6 has no Infinity.
+TEST(Json, RefusesNumbersBeyondTheDoubleRange) {
+  for (const char* text : {"1e400", "[-1e400]", R"({"exp":1e309})", "[1,2,{\"a\":[9e999]}]"}) {
+    auto r = parse_json(text);
+    ASSERT_FALSE(r) << text;
+    EXPECT_EQ(r.error(), make_error_code(JsonErrc::Malformed)) << text;
+  }
+  // Large but finite, and underflow to zero, are still numbers.
+  auto big = parse_json("[1.7e308,18446744073709551616,1e-400,-0]");
+  ASSERT_TRUE(big);
+  // ...and what was accepted serialises to JSON that parses again (no bare Infinity).
+  EXPECT_TRUE(parse_json(boost::json::serialize(*big)));
 }

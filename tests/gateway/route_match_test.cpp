@@ -76,6 +76,19 @@ TEST(RouteHost, HostOfStripsPortAndLowerCases) {
   EXPECT_EQ(host_of(std::string(300, 'a')), std::nullopt);
 }
 
+// Found by fuzz_gateway_headers (tests/fuzz/regressions/gateway_headers/host_double_trailing_dot):
+// only one trailing dot was dropped, so "API&.." came out as "api&." and host_of was not
+// idempotent; an empty last label is no host at all.
+TEST(RouteHost, HostOfRefusesAnEmptyLastLabel) {
+  EXPECT_EQ(host_of("api.example.."), std::nullopt);
+  EXPECT_EQ(host_of("API&.."), std::nullopt);
+  EXPECT_EQ(host_of(".."), std::nullopt);
+  EXPECT_EQ(host_of("api.example..:443"), std::nullopt);
+  EXPECT_EQ(host_of("."), ".");
+  EXPECT_EQ(host_of("api.example.:443"), "api.example");
+  EXPECT_EQ(host_of(*host_of("api.example.")), "api.example");
+}
+
 TEST(RouteNormalise, UnreservedEscapesAreDecodedSoTheyCannotDodgeARoute) {
   // "%61ccounts" is "accounts" to every upstream; it must meet the same route and policy.
   EXPECT_EQ(matched("GET", "/%61ccounts/42"), "one-account /accounts/42");

@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -1148,12 +1149,36 @@ TEST_F(Faults, ClockSkewWithinLeewayPassesBeyondIsRefused) {
                               audience() + "]\n      clock_skew: 10\n";
   auto gw_path = write("gw.yaml", "log:\n  level: info\n" + gateway_yaml(issuers, demo_routes()));
   const std::string offset_file = dir_.path() + "/faketime.rc";
+  // The gateway's wall clock as its HTTP Date header shows it (RFC 9110 §6.6.1), in seconds.
+  auto gateway_clock = [&]() -> std::optional<std::int64_t> {
+    auto r = call("GET", "/accounts", "");
+    std::tm tm{};
+    const std::string date = r.header("Date");
+    if (::strptime(date.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm) == nullptr) {
+      return std::nullopt;
+    }
+    return static_cast<std::int64_t>(::timegm(&tm));
+  };
+  std::unique_ptr<ServerProcess> gw;
+  // libfaketime re-reads the offset file about once a second; on a loaded machine that can take
+  // longer, so wait until the gateway's own Date header shows the new offset (at most 15 s).
   auto set_offset = [&](const std::string& offset) {
     std::ofstream(offset_file) << offset << "\n";
-    std::this_thread::sleep_for(milliseconds(1500));  // FAKETIME_CACHE_DURATION=1
+    if (!gw) {
+      std::this_thread::sleep_for(milliseconds(1500));  // FAKETIME_CACHE_DURATION=1
+      return;
+    }
+    const std::int64_t want = std::stoll(offset);
+    for (int i = 0; i < 60; ++i) {
+      const auto now = static_cast<std::int64_t>(std::time(nullptr));
+      if (auto seen = gateway_clock(); seen && std::llabs(*seen - (now + want)) <= 2) {
+        return;
+      }
+      std::this_thread::sleep_for(milliseconds(250));
+    }
+    ADD_FAILURE() << "the gateway's clock never showed offset " << offset;
   };
   set_offset("+0");
-  std::unique_ptr<ServerProcess> gw;
   {
     ScopedEnv env;
     env.set("LD_PRELOAD", lib);

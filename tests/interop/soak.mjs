@@ -185,13 +185,21 @@ function pickKind() {
 
 let untrusted;
 let inFlight = 0;
-async function runFor(durationMs) {
+// Resident memory every 30 s of the measured phase: growth that levels off is caches filling to
+// their bounds; growth that keeps climbing is a leak.
+const rssSeries = [];
+async function runFor(durationMs, { sampleRss = false } = {}) {
   const start = Date.now();
+  let nextSample = start;
   const interval = 1000 / rate;
   let next = start;
   const pending = new Set();
   while (Date.now() - start < durationMs) {
     const now = Date.now();
+    if (sampleRss && now >= nextSample) {
+      rssSeries.push(Math.round(residentKiB(demoRun.pid) / 1024));
+      nextSample += 30000;
+    }
     if (now < next) {
       await sleep(Math.min(next - now, 20));
       continue;
@@ -242,7 +250,7 @@ try {
   connectClients();
 
   const t0 = Date.now();
-  await runFor((seconds - warmupSeconds) * 1000);
+  await runFor((seconds - warmupSeconds) * 1000, { sampleRss: true });
   const elapsed = (Date.now() - t0) / 1000;
   const rssAfter = residentKiB(demoRun.pid);
   await closeClients();
@@ -254,6 +262,7 @@ try {
   for (const [k, v] of Object.entries(stats.byKind)) console.log(`  ${k}: ${v.n} requests, ${v.wrong} wrong`);
   console.log(`soak: RSS ${(rssBefore / 1024).toFixed(1)} MiB after warm-up -> ${(rssAfter / 1024).toFixed(1)} MiB at the end; ` +
               `open fds ${fdsBefore} -> ${fdsAfter} (client connections closed)`);
+  console.log(`soak: RSS every 30 s (MiB): ${rssSeries.join(' ')} ${(rssAfter / 1024).toFixed(0)}`);
   for (const s of wrongSamples) console.log(`  wrong: ${s}`);
 
   record('zero wrong answers', stats.wrong === 0, `${stats.wrong} of ${stats.started}`);

@@ -5,6 +5,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "as/checks/client_assertion.hpp"
 #include "as/checks/client_auth.hpp"
 #include "core/strings.hpp"
 #include "jose/jwk.hpp"
@@ -170,6 +171,13 @@ OAuthResult<std::string> check_jwks(const json::value& v) {
       return bad(name + " holds private key material; register public keys only");
     }
   }
+  // The stored text is what client authentication and request-object verification parse later
+  // (parse_client_jwks, whose JSON depth bound is 4). A set that passes the checks above but
+  // not that parser, such as a key with a nested extension member, would register a client
+  // whose every private_key_jwt authentication then fails (flagged by fuzz_dcr_metadata).
+  if (!parse_client_jwks(text)) {
+    return bad("jwks must not nest members deeper than a key's x5c array");
+  }
   return text;
 }
 
@@ -325,6 +333,14 @@ OAuthResult<RegisteredMetadata> validate_client_metadata(const json::object& in,
     auto text = check_jwks(*jwks);
     if (!text) {
       return text.error();
+    }
+    if (rec.token_endpoint_auth_method == "private_key_jwt") {
+      // RFC 7523 §3: the assertion is verified with one of these keys. A set of encryption keys
+      // only would register a client that can never authenticate (flagged by fuzz_dcr_metadata).
+      auto usable = parse_client_jwks(*text);
+      if (!usable || usable->keys.empty()) {
+        return bad("jwks must hold a signing key (use sig or no use) for private_key_jwt");
+      }
     }
     rec.jwks_json = std::move(*text);
     meta["jwks"] = *jwks;
