@@ -67,7 +67,7 @@ void register_passthrough_metrics(core::metrics::Registry& registry,
                                 {"backend_failed", &passthrough::ProxyStats::backend_failures},
                                 {"idle_timeout", &passthrough::ProxyStats::idle_timeouts}}) {
     registry.counter_fn(kName, kHelp, {{"outcome", outcome}},
-                        [p, field] { return p->stats().*field; });
+                        [p, member = field] { return p->stats().*member; });
   }
   registry.gauge_fn("fapigate_passthrough_connections_active", "Open passthrough tunnels.", {},
                     [p] { return static_cast<double>(p->stats().active); });

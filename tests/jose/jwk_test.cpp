@@ -45,6 +45,21 @@ TEST(JwkVectors, Rfc7638ThumbprintOfRsaKey) {
   EXPECT_EQ(thumbprint(*jwk), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
 }
 
+// The largest RSA key accepted, public and private (the private parse runs the key-pair check).
+TEST(JwkBounds, Rsa4096KeyIsAcceptedPublicAndPrivate) {
+  auto key = crypto::Key::generate(crypto::KeyType::Rsa, 4096);
+  ASSERT_TRUE(key);
+  auto jwk = make_jwk(std::move(*key), "big", Alg::PS256);
+  auto priv = parse_jwk(to_json_string(jwk, /*include_private=*/true));
+  ASSERT_TRUE(priv) << priv.error().message();
+  EXPECT_EQ(priv->key.bits(), 4096);
+  EXPECT_TRUE(priv->key.is_private());
+  auto pub = parse_jwk(to_json_string(jwk));
+  ASSERT_TRUE(pub) << pub.error().message();
+  EXPECT_EQ(pub->key.bits(), 4096);
+  EXPECT_FALSE(pub->key.is_private());
+}
+
 TEST(JwkVectors, Rfc7638KeyWithRs256AlgIsUnusable) {
   auto jwk = parse_jwk(obj("rfc7638_3_1_rsa.jwk.json"));
   ASSERT_FALSE(jwk);
@@ -396,6 +411,10 @@ const BadJwk kBadJwks[] = {
     {"Rsa2040Bits", kRsaPub, [](json::object& o) { o["n"] = b64_of_size(255, '\xC3'); },
      JoseErrc::JwkInvalid},
     {"Rsa16384Bits", kRsaPub, [](json::object& o) { o["n"] = b64_of_size(2048, '\xC3'); },
+     JoseErrc::JwkInvalid},
+    {"Rsa4104Bits", kRsaPub, [](json::object& o) { o["n"] = b64_of_size(513, '\xC3'); },
+     JoseErrc::JwkInvalid},
+    {"Rsa8192Bits", kRsaPub, [](json::object& o) { o["n"] = b64_of_size(1024, '\xC3'); },
      JoseErrc::JwkInvalid},
     {"RsaEEven", kRsaPub, [](json::object& o) { o["e"] = "AQAA"; }, JoseErrc::JwkInvalid},
     {"RsaEOne", kRsaPub, [](json::object& o) { o["e"] = "AQ"; }, JoseErrc::JwkInvalid},
