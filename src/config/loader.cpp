@@ -721,6 +721,7 @@ void read_gateway(Issues& is, const YAML::Node& n, const std::string& path, Gate
   read_list(m, "routes", out.routes, is, read_route);
   m.read("verified_token_cache_entries", out.verified_token_cache_entries);
   m.read("upstream_timeout_ms", out.upstream_timeout_ms);
+  m.read("upstream_connect_timeout_ms", out.upstream_connect_timeout_ms);
   m.read("upstream_max_idle_connections", out.upstream_max_idle_connections);
   m.read("trusted_proxies", out.trusted_proxies);
   m.read("upstream_retries", out.upstream_retries);

@@ -242,14 +242,19 @@ struct Gateway {
   std::vector<Route> routes;
   std::size_t verified_token_cache_entries = 10'000;
   std::uint32_t upstream_timeout_ms = 10'000;
+  // Bound on opening a new upstream connection (TCP connect and TLS handshake); only a value
+  // below upstream_timeout_ms, which bounds the whole exchange, has an effect. A target that
+  // does not answer SYNs costs this, not the whole timeout, before the request moves on.
+  std::uint32_t upstream_connect_timeout_ms = 2'000;
   // Idle keep-alive connections kept per upstream origin and worker. Below the number of
   // concurrent requests, every request past it opens (and later closes) a TCP connection.
   std::size_t upstream_max_idle_connections = 256;
   // CIDRs of TLS-terminating load balancers: only their RFC 9440 Client-Cert header and a
   // route's scope_header are believed; from any other peer both are stripped.
   std::vector<std::string> trusted_proxies;
-  // Idempotent requests are retried on the next pool target after a connect failure or a
-  // reset before any response byte, at most this many times.
+  // A request that could not connect (refused, unreachable, connect timeout: nothing was sent)
+  // goes to the next pool target whatever its method; an idempotent one also after a reset
+  // before any response byte. At most this many times.
   std::uint32_t upstream_retries = 1;
 };
 

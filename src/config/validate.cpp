@@ -761,6 +761,8 @@ void check_gateway(Checker& c, const Gateway& gw, std::vector<Bound>& bound) {
   }
   c.range(p + ".verified_token_cache_entries", gw.verified_token_cache_entries, 0, 10'000'000);
   c.range(p + ".upstream_timeout_ms", gw.upstream_timeout_ms, 1, 600'000, "milliseconds");
+  c.range(p + ".upstream_connect_timeout_ms", gw.upstream_connect_timeout_ms, 1, 600'000,
+          "milliseconds");
   c.range(p + ".upstream_max_idle_connections", gw.upstream_max_idle_connections, 0, 100'000);
 }
 

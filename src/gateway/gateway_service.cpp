@@ -122,19 +122,31 @@ bool is_idempotent(std::string_view m) {
 }
 
 bool is_timeout(const ErrorCode& ec) {
-  return ec == boost::system::errc::timed_out ||
+  return ec == boost::system::errc::timed_out || ec == http::ClientErrc::ConnectTimeout ||
          ec.message().find("timeout") != std::string::npos ||
          ec.message().find("timed out") != std::string::npos;
 }
 
+// No connection was made, so no byte of the request left: safe to send elsewhere whatever the
+// method (as nginx's proxy_next_upstream does for connect errors). The client never retries a
+// non-idempotent request itself, so for POST these come from a fresh connect attempt.
+bool never_sent(const ErrorCode& ec) {
+  using boost::system::errc::errc_t;
+  return ec == http::ClientErrc::ConnectTimeout || ec == errc_t::connection_refused ||
+         ec == errc_t::host_unreachable || ec == errc_t::network_unreachable;
+}
+
 // The request cannot have reached the upstream application: it could not connect, or the
-// connection went away before any response byte. Anything else (a timeout while waiting, an
-// oversized answer) may follow a side effect and is never retried.
+// connection went away before any response byte (RFC 9110 §9.2.2: retried for idempotent
+// methods only, since the bytes may have arrived). Anything else (a timeout while waiting for
+// the answer, an oversized answer) may follow a side effect and is never retried.
 bool is_retryable(const ErrorCode& ec) {
   using boost::system::errc::errc_t;
-  for (errc_t e : {errc_t::connection_refused, errc_t::connection_reset,
-                   errc_t::connection_aborted, errc_t::host_unreachable,
-                   errc_t::network_unreachable, errc_t::not_connected, errc_t::broken_pipe}) {
+  if (never_sent(ec)) {
+    return true;
+  }
+  for (errc_t e : {errc_t::connection_reset, errc_t::connection_aborted, errc_t::not_connected,
+                   errc_t::broken_pipe}) {
     if (ec == e) {
       return true;
     }
@@ -369,12 +381,15 @@ private:
     }
     auto upstream_req = std::move(*built);
     upstream_req.timeout = std::chrono::milliseconds(settings_.upstream_timeout_ms);
+    upstream_req.connect_timeout = std::chrono::milliseconds(settings_.upstream_connect_timeout_ms);
     ++ctx->attempts;
     rt.client->send(std::move(upstream_req), [this, ctx](Result<http::Response> r) {
       if (!r) {
         const bool timeout = is_timeout(r.error());
-        if (!timeout && is_idempotent(ctx->request.method) && is_retryable(r.error()) &&
-            ctx->attempts <= settings_.upstream_retries) {
+        const bool may_resend = never_sent(r.error()) ||
+                                (!timeout && is_idempotent(ctx->request.method) &&
+                                 is_retryable(r.error()));
+        if (may_resend && ctx->attempts <= settings_.upstream_retries) {
           core::log::warn("upstream_retry", {{"route", ctx->route->name},
                                              {"error", r.error().message()},
                                              {"interaction_id", ctx->interaction_id}});

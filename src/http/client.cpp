@@ -392,6 +392,7 @@ public:
         worker_(worker),
         url_(std::move(url)),
         timeout_(request.timeout),
+        connect_timeout_(request.connect_timeout),
         method_(std::move(request.method)),
         done_(std::move(done)),
         stream_(std::move(pooled)),
@@ -497,6 +498,14 @@ private:
     if (!resolver_) {
       resolver_.emplace(ex_);  // only for a new connection
     }
+    if (connect_timeout_.count() > 0 && connect_timeout_ < timeout_) {
+      if (!connect_timer_) {
+        connect_timer_.emplace(ex_);
+      }
+      connect_timer_->expires_after(connect_timeout_);
+      connect_timer_->async_wait(
+          beast::bind_front_handler(&Exchange::on_connect_deadline, this->shared_from_this()));
+    }
     resolver_->async_resolve(url_.host, url_.port,
                             beast::bind_front_handler(&Exchange::on_resolve,
                                                       this->shared_from_this()));
@@ -529,6 +538,7 @@ private:
                                beast::bind_front_handler(&Exchange::on_handshake,
                                                          this->shared_from_this()));
     } else {
+      connected();
       do_write();
     }
   }
@@ -537,10 +547,30 @@ private:
     if (ec) {
       return finish(ec);
     }
+    connected();
     do_write();
   }
 
+  // The new connection is ready for the request: the connect bound no longer applies.
+  void connected() {
+    if (connect_timer_) {
+      connect_timer_->cancel();
+    }
+  }
+
+  void on_connect_deadline(beast::error_code ec) {
+    if (ec || finished_ || !stream_pending_connect()) {
+      return;
+    }
+    connect_timed_out_ = true;
+    cancel_io();
+  }
+
+  // Still resolving, connecting or handshaking (the write has not started).
+  bool stream_pending_connect() const { return !writing_; }
+
   void do_write() {
+    writing_ = true;
     net::async_write(*stream_, net::buffer(wire_),
                      beast::bind_front_handler(&Exchange::on_write, this->shared_from_this()));
   }
@@ -590,6 +620,7 @@ private:
         idempotent(method_)) {
       retried_ = true;
       reused_ = false;
+      writing_ = false;
       stream_.reset();
       parser_.reset();
       buffer_.consume(buffer_.size());
@@ -604,8 +635,14 @@ private:
     }
     finished_ = true;
     timer_.cancel();
+    if (connect_timer_) {
+      connect_timer_->cancel();
+    }
     if (result.has_error()) {
-      if (timed_out_) {
+      if (connect_timed_out_) {
+        result = Result<Response>(boost::system::in_place_error,
+                                  make_error_code(ClientErrc::ConnectTimeout));
+      } else if (timed_out_) {
         result = Result<Response>(boost::system::in_place_error,
                                   make_error_code(boost::system::errc::timed_out));
       } else if (aborted_) {
@@ -627,11 +664,13 @@ private:
   WorkerOutbound* worker_;  // outlives the exchange: pending handlers go with the io_context
   Url url_;
   std::chrono::milliseconds timeout_;
+  std::chrono::milliseconds connect_timeout_;
   std::string method_;
   Done done_;
   std::unique_ptr<Stream> stream_;
   net::any_io_executor ex_;
   net::steady_timer timer_;
+  std::optional<net::steady_timer> connect_timer_;  // only for a new connection
   std::optional<tcp::resolver> resolver_;
   std::string wire_;  // the serialized request (kept for the one retry)
   bool head_ = false;
@@ -640,6 +679,8 @@ private:
   bool reused_ = false;
   bool retried_ = false;
   bool timed_out_ = false;
+  bool connect_timed_out_ = false;
+  bool writing_ = false;  // the request is (being) written: past the connect bound
   bool aborted_ = false;
   bool finished_ = false;
 };

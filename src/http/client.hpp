@@ -29,7 +29,7 @@ struct ClientOptions {
 
 // A client with its own worker thread(s); destroyed cleanly (pending calls fail with an error).
 // Errors: errc::invalid_argument (bad URL, method or header), errc::timed_out (the request's
-// timeout elapsed), the socket's own codes (e.g. connection_refused), TLS handshake errors
+// timeout elapsed), ClientErrc::ConnectTimeout, the socket's own codes (e.g. connection_refused), TLS handshake errors
 // (server not verified, name mismatch), beast's body_limit for a response over
 // max_response_bytes, operation_aborted when the client is destroyed meanwhile. An idempotent
 // request that fails on a reused keep-alive connection before any response byte is retried

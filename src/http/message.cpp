@@ -78,4 +78,25 @@ Response Response::text(int status, std::string body) {
   return r;
 }
 
+namespace {
+
+class ClientCategory final : public boost::system::error_category {
+public:
+  const char* name() const noexcept override { return "fapigate.http_client"; }
+  std::string message(int ev) const override {
+    switch (static_cast<ClientErrc>(ev)) {
+      case ClientErrc::ConnectTimeout:
+        return "connect timeout (nothing was sent)";
+    }
+    return "unknown http client error";
+  }
+};
+
+}  // namespace
+
+ErrorCode make_error_code(ClientErrc e) {
+  static const ClientCategory category;
+  return {static_cast<int>(e), category};
+}
+
 }  // namespace fapigate::http

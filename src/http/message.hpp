@@ -111,7 +111,18 @@ struct ClientRequest {
   Headers headers;
   std::string body;
   std::chrono::milliseconds timeout{5000};
+  // Bound on reaching the server when a new connection is needed (resolve, TCP connect, TLS
+  // handshake), inside `timeout`; 0: only `timeout`. Failing it means nothing was sent, which
+  // the caller may treat as safe to try elsewhere (http::ClientErrc::ConnectTimeout).
+  std::chrono::milliseconds connect_timeout{0};
 };
+
+// Errors of an http::Client's own (the others are system, asio and beast codes).
+enum class ClientErrc {
+  // The request's connect_timeout elapsed before a new connection was ready: nothing was sent.
+  ConnectTimeout = 1,
+};
+ErrorCode make_error_code(ClientErrc e);
 
 // Outbound HTTP, implemented by http/ on Beast and by fakes in tests. `done` runs exactly once,
 // on a thread of the client's own; a transport failure (refused, timeout, TLS) is an error.
@@ -122,3 +133,6 @@ public:
 };
 
 }  // namespace fapigate::http
+
+template <>
+struct boost::system::is_error_code_enum<fapigate::http::ClientErrc> : std::true_type {};

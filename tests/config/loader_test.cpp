@@ -162,6 +162,7 @@ TEST(ConfigLoad, FullSampleLoadsIntoExpectedStructs) {
   EXPECT_TRUE(gw.routes[2].methods.empty());
   EXPECT_EQ(gw.verified_token_cache_entries, 2048u);
   EXPECT_EQ(gw.upstream_timeout_ms, 2500u);
+  EXPECT_EQ(gw.upstream_connect_timeout_ms, 700u);
   EXPECT_EQ(gw.upstream_max_idle_connections, 64u);
 
   EXPECT_TRUE(c.demo_api.enabled);

@@ -290,15 +290,58 @@ TEST_F(GatewayPolicy, IdempotentRequestIsRetriedOnTheNextTarget) {
   }
 }
 
+// A reset may come after the request arrived: a POST is never sent twice (RFC 9110 §9.2.2).
 TEST_F(GatewayPolicy, NonIdempotentRequestIsNotRetried) {
   start(settings());
-  fake_->fail(kUp1, make_error_code(boost::system::errc::connection_refused));
-  fake_->fail(kUp2, make_error_code(boost::system::errc::connection_refused));
+  fake_->fail(kUp1, make_error_code(boost::system::errc::connection_reset));
+  fake_->fail(kUp2, make_error_code(boost::system::errc::connection_reset));
   const std::size_t before = fake_->count(kUp1) + fake_->count(kUp2);
   auto r = call(request("POST", "/pool/x", good_token(), cert1_));
   expect_refused(r, 502, "");
   EXPECT_EQ(error_of(r), "upstream_unavailable");
   EXPECT_EQ(fake_->count(kUp1) + fake_->count(kUp2), before + 1);
+}
+
+// Refused, unreachable or a connect timeout: no byte left, so even a POST goes to the next
+// target (nothing can be applied twice).
+TEST_F(GatewayPolicy, RequestThatNeverConnectedGoesToTheNextTargetWhateverItsMethod) {
+  start(settings());
+  for (const ErrorCode& never_sent :
+       {make_error_code(boost::system::errc::connection_refused),
+        make_error_code(boost::system::errc::host_unreachable),
+        make_error_code(http::ClientErrc::ConnectTimeout)}) {
+    fake_->fail(kUp1, never_sent);
+    for (const char* m : {"POST", "PATCH", "GET"}) {
+      const std::size_t before = fake_->count(kUp2);
+      auto r = call(request(m, "/pool/x", good_token(), cert1_));
+      EXPECT_EQ(r.status, 200) << m << " " << never_sent.message() << " " << r.body;
+      EXPECT_EQ(r.body, R"({"from":"2"})") << m;
+      EXPECT_EQ(fake_->count(kUp2), before + 1) << m;
+    }
+  }
+}
+
+// Every target timing out at connect: 504, one attempt per allowed retry, not the response
+// timeout's "never retried".
+TEST_F(GatewayPolicy, ConnectTimeoutOnEveryTargetIs504) {
+  start(settings());
+  fake_->fail(kUp1, make_error_code(http::ClientErrc::ConnectTimeout));
+  fake_->fail(kUp2, make_error_code(http::ClientErrc::ConnectTimeout));
+  const std::size_t before = fake_->count(kUp1) + fake_->count(kUp2);
+  auto r = call(request("POST", "/pool/x", good_token(), cert1_));
+  expect_refused(r, 504, "");
+  EXPECT_EQ(error_of(r), "upstream_timeout");
+  EXPECT_EQ(fake_->count(kUp1) + fake_->count(kUp2), before + 2);
+}
+
+// The route's request carries the configured connect bound to the client.
+TEST_F(GatewayPolicy, UpstreamRequestCarriesTheConnectTimeout) {
+  auto s = settings();
+  s.upstream_connect_timeout_ms = 750;
+  start(s);
+  ASSERT_EQ(call(request("GET", "/accounts/1", good_token(), cert1_)).status, 201);
+  EXPECT_EQ(last_upstream().connect_timeout, std::chrono::milliseconds(750));
+  EXPECT_EQ(last_upstream().timeout, std::chrono::milliseconds(s.upstream_timeout_ms));
 }
 
 TEST_F(GatewayPolicy, TimeoutIsNotRetried) {

@@ -1,6 +1,10 @@
 // http/ client against the http/ server on loopback: pooling, retries, timeouts, errors, TLS
 // with and without client certificates; plus curl as an independent client (interop).
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -11,6 +15,7 @@
 #include "crypto/x509.hpp"
 #include "http/client.hpp"
 #include "http/test_support.hpp"
+#include "support/blackhole_listener.hpp"
 #include "tls/test_pki.hpp"
 
 namespace fapigate::http {
@@ -153,6 +158,45 @@ TEST(HttpClient, TimeoutAgainstAServerThatNeverResponds) {
   EXPECT_LT(elapsed, 3s);
 }
 
+TEST(HttpClient, ConnectTimeoutAgainstAHostThatNeverAnswersTheHandshake) {
+  fapigate::testing::BlackholeListener hole;
+  ASSERT_TRUE(hole.full) << "could not fill the listener's accept queue";
+  auto request = get(url(hole.port, "/"), 5s);
+  request.connect_timeout = 300ms;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto res = send_sync({}, request);
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  ASSERT_FALSE(res.has_value());
+  EXPECT_EQ(res.error(), ClientErrc::ConnectTimeout) << res.error().message();
+  EXPECT_GE(elapsed, 250ms);
+  EXPECT_LT(elapsed, 3s);  // not the 5 s of the whole exchange
+}
+
+// Without a connect bound the whole-exchange timeout still ends it, with its own error.
+TEST(HttpClient, WithoutConnectTimeoutTheExchangeTimeoutApplies) {
+  fapigate::testing::BlackholeListener hole;
+  ASSERT_TRUE(hole.full);
+  auto res = send_sync({}, get(url(hole.port, "/"), 400ms));
+  ASSERT_FALSE(res.has_value());
+  EXPECT_EQ(res.error(), boost::system::errc::timed_out) << res.error().message();
+}
+
+// The bound covers opening the connection only: a slow answer on a connection that is up is
+// the exchange timeout's business.
+TEST(HttpClient, ConnectTimeoutDoesNotCutASlowAnswer) {
+  auto srv = TestServer::start(handler([](Request, Responder respond) {
+    std::thread([respond] {
+      std::this_thread::sleep_for(400ms);
+      respond(Response::text(200, "late"));
+    }).detach();
+  }));
+  auto request = get(url(srv.port, "/"), 5s);
+  request.connect_timeout = 100ms;
+  auto res = send_sync({}, request);
+  ASSERT_TRUE(res.has_value()) << res.error().message();
+  EXPECT_EQ(res->body, "late");
+}
+
 TEST(HttpClient, RefusedPortIsAnError) {
   auto res = send_sync({}, get(url(testing::unused_port(), "/")));
   ASSERT_FALSE(res.has_value());
@@ -293,6 +337,29 @@ TEST(HttpClientTls, ServerNotTrustedOrWrongNameFails) {
   EXPECT_TRUE(send_sync(trusted, get(url(srv.port, "/", true, "localhost"))).has_value());
   EXPECT_FALSE(send_sync(trusted, get(url(srv.port, "/", true, "localhost.")))
                    .has_value());
+}
+
+// A TCP listener that accepts and never speaks TLS: the handshake is part of the connect bound.
+TEST(HttpClientTls, ConnectTimeoutCoversTheTlsHandshake) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ClientOptions options;
+  options.ca_file = TestPki::get().ca_file;
+  auto request = get(url(ntohs(addr.sin_port), "/", true, "localhost"), 5s);
+  request.connect_timeout = 300ms;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto res = send_sync(options, request);
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  ::close(fd);
+  ASSERT_FALSE(res.has_value());
+  EXPECT_EQ(res.error(), ClientErrc::ConnectTimeout) << res.error().message();
+  EXPECT_LT(elapsed, 3s);
 }
 
 TEST(HttpClientTls, PlainHttpToATlsListenerFails) {

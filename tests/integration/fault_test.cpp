@@ -47,6 +47,7 @@
 #include "crypto/x509.hpp"
 #include "integration/demo_process.hpp"
 #include "jose/jws.hpp"
+#include "support/blackhole_listener.hpp"
 
 namespace fapigate::testing {
 namespace {
@@ -727,6 +728,60 @@ TEST_F(Faults, UpstreamResetsAndStallsRetriesOnlyIdempotentRequests) {
                 "(upstream_timeout_ms 1000), sent upstream %d time(s)\n",
                 method, waited, up.count(std::string(method) + " /slow"));
   }
+  EXPECT_TRUE(server.alive());
+  EXPECT_EQ(server.stop(), 0);
+}
+
+// An upstream host that never completes the TCP handshake (dead host, firewall dropping SYNs):
+// each attempt costs upstream_connect_timeout_ms, not upstream_timeout_ms, and since nothing
+// was sent even a POST moves on to the next target of the pool, and arrives exactly once.
+TEST_F(Faults, UpstreamThatNeverAcceptsCostsTheConnectTimeoutAndPostsMoveOn) {
+  fapigate::testing::BlackholeListener hole;
+  ASSERT_TRUE(hole.full) << "could not fill the listener's accept queue";
+  TestUpstream up(0);
+  const std::string dead = "http://127.0.0.1:" + std::to_string(hole.port);
+  const std::string live = "http://127.0.0.1:" + std::to_string(up.port());
+  const std::string routes =
+      "    - name: pool\n      path: /pool\n      methods: [GET, POST]\n"
+      "      upstreams: [" + dead + ", " + live + "]\n"
+      "    - name: dead\n      path: /dead\n      methods: [POST]\n      upstream: " + dead + "\n";
+  const std::string issuers = "    - issuer: " + issuer() + "\n      jwks_uri: " + issuer() +
+                              "/jwks\n      ca_file: pki/ca.pem\n      audiences: [" +
+                              audience() + "]\n";
+  auto path = write("connect.yaml", as_yaml({}, false) +
+                                        gateway_yaml(issuers, routes,
+                                                     "  upstream_connect_timeout_ms: 250\n"
+                                                     "  upstream_retries: 1\n"));
+  std::string out;
+  ASSERT_EQ(run_fapigate({"check", "-c", path}, &out), 0) << out;
+  ServerProcess server({"serve", "-c", path}, dir_.path() + "/connect.log");
+  const std::string tok = token();
+
+  // Round robin puts the dead target first for every other request; each still succeeds.
+  long long slowest = 0;
+  for (int i = 0; i < 4; ++i) {
+    auto t0 = Clock::now();
+    auto r = call("POST", "/pool", tok, "--data amount=1");
+    const long long waited = ms_since(t0);
+    slowest = std::max(slowest, waited);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_LT(waited, 1000) << "must not wait for upstream_timeout_ms (1000)";
+  }
+  EXPECT_EQ(up.count("POST /pool"), 4) << "every POST arrives exactly once";
+  EXPECT_GE(slowest, 250) << "at least one request met the dead target first";
+
+  // Only dead targets: 504 after two connect timeouts (first try and one retry), well inside
+  // upstream_timeout_ms.
+  auto t0 = Clock::now();
+  expect_json_error(call("POST", "/dead", tok, "--data amount=1"), 504,
+                    "{\"error\":\"upstream_timeout\",\"error_description\":\"the upstream "
+                    "service did not answer in time\"}");
+  const long long waited = ms_since(t0);
+  EXPECT_GE(waited, 2 * 250);
+  EXPECT_LT(waited, 1000 + 1000);
+  std::printf("fault-figure: upstream never accepts: POST through a pool answered 200 within "
+              "%lld ms (connect timeout 250 ms); dead-only route 504 after %lld ms\n",
+              slowest, waited);
   EXPECT_TRUE(server.alive());
   EXPECT_EQ(server.stop(), 0);
 }
