@@ -139,6 +139,8 @@ int run_roles(const config::Config& config,
     gw::GatewayDeps deps;
     deps.clock = &clock;
     deps.metrics = &metrics;
+    // Key ages are whole seconds (jwks_min_age >= 1): a look per second finds every due refresh.
+    deps.key_refresh_tick = std::chrono::seconds(1);
     deps.upstream_client = *upstream;
     deps.upstream_tls_client = [idle = config.gateway.upstream_max_idle_connections](
                                    const config::UpstreamTls& t) {

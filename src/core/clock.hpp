@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <atomic>
 #include <cstdint>
 
 namespace fapigate::core {
@@ -24,15 +25,16 @@ public:
 };
 
 // A clock tests set by hand.
+// Atomic: background threads (gw::KeyRefresher) read it while a test moves it.
 class ManualClock final : public Clock {
 public:
   explicit ManualClock(std::int64_t t) : t_(t) {}
-  std::int64_t now() const override { return t_; }
-  void set(std::int64_t t) { t_ = t; }
-  void advance(std::int64_t d) { t_ += d; }
+  std::int64_t now() const override { return t_.load(std::memory_order_relaxed); }
+  void set(std::int64_t t) { t_.store(t, std::memory_order_relaxed); }
+  void advance(std::int64_t d) { t_.fetch_add(d, std::memory_order_relaxed); }
 
 private:
-  std::int64_t t_;
+  std::atomic<std::int64_t> t_;
 };
 
 }  // namespace fapigate::core

@@ -228,7 +228,12 @@ public:
     trusted_ = core::CidrSet(std::move(ranges));
   }
 
-  void warm_up() override { verifier_->prefetch_all(); }
+  void warm_up() override {
+    verifier_->prefetch_all();
+    verifier_->start_background_refresh(key_refresh_tick_);
+  }
+
+  std::chrono::milliseconds key_refresh_tick_{0};  // GatewayDeps::key_refresh_tick
 
   std::vector<IssuerStatus> issuer_status() const override {
     std::vector<IssuerStatus> out;
@@ -588,6 +593,7 @@ Result<std::shared_ptr<GatewayService>> GatewayService::create(const config::Gat
                                                       std::move(deps.upstream_client),
                                                       *deps.clock, deps.metrics,
                                                       std::move(runtime));
+  service->key_refresh_tick_ = deps.key_refresh_tick;
   GatewayServiceImpl::register_scrape_metrics(service);
   return std::shared_ptr<GatewayService>(std::move(service));
 }

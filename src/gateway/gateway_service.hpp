@@ -3,6 +3,7 @@
 // WWW-Authenticate; every response carries x-fapi-interaction-id.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -30,6 +31,9 @@ struct GatewayDeps {
   // Where the gateway registers its series (gateway_metrics.hpp); null: a private registry,
   // so the request path records unconditionally.
   core::metrics::Registry* metrics = nullptr;
+  // How often warm_up()'s background refresher looks at the issuers' keys (gw::KeyRefresher);
+  // 0: no refresher, keys refresh on traffic only (unit tests drive the clock themselves).
+  std::chrono::milliseconds key_refresh_tick{0};
 };
 
 // Readiness of one configured issuer.
@@ -44,8 +48,9 @@ public:
   [[nodiscard]] static Result<std::shared_ptr<GatewayService>> create(
       const config::Gateway& settings, GatewayDeps deps);
 
-  // Starts a JWKS fetch for every issuer, so the first request does not wait for one. Called
-  // once the listeners are up (in the demo the issuer is this very process).
+  // Starts a JWKS fetch for every issuer, so the first request does not wait for one, and the
+  // background refresher (GatewayDeps::key_refresh_tick). Called once the listeners are up (in
+  // the demo the issuer is this very process).
   virtual void warm_up() = 0;
 
   // Every configured issuer, in configuration order (the admin /readyz check).

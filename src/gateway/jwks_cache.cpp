@@ -113,14 +113,7 @@ void IssuerKeys::find(std::string kid, jose::Alg alg, Found done) {
   KeyLookup found = lookup_locked(kid, alg, now);
   if (found.outcome == KeyLookup::Outcome::Found ||
       found.outcome == KeyLookup::Outcome::AlgMismatch) {
-    // Refreshed ahead of expiry in the background while the current keys keep serving; a
-    // failing issuer is retried no more often than an unknown kid would be.
-    const std::int64_t refresh_at = fetched_at_ + (ttl_ * 4) / 5;
-    const bool refresh = keys_ && !fetching_ && now >= refresh_at &&
-                         (now - last_attempt_ >= std::min<std::int64_t>(
-                                                     settings_.jwks_refetch_min_interval,
-                                                     kFirstLoadRetrySeconds) ||
-                          last_attempt_ <= fetched_at_);
+    const bool refresh = refresh_due_locked(now);
     if (refresh) {
       begin_fetch_locked();
     }
@@ -148,6 +141,34 @@ void IssuerKeys::find(std::string kid, jose::Alg alg, Found done) {
   begin_fetch_locked();
   lock.unlock();
   send_fetch();
+}
+
+// Refreshed ahead of expiry in the background while the current keys keep serving; a failing
+// issuer is retried no more often than an unknown kid would be.
+bool IssuerKeys::refresh_due_locked(std::int64_t now) const {
+  const std::int64_t refresh_at = fetched_at_ + (ttl_ * 4) / 5;
+  return keys_ && !fetching_ && now >= refresh_at &&
+         (now - last_attempt_ >= std::min<std::int64_t>(settings_.jwks_refetch_min_interval,
+                                                        kFirstLoadRetrySeconds) ||
+          last_attempt_ <= fetched_at_);
+}
+
+bool IssuerKeys::refresh_if_due() {
+  {
+    std::lock_guard lock(mu_);
+    const std::int64_t now = clock_.now();
+    // Never loaded (the warm-up failed): retried as a lookup of an unknown kid would be.
+    const bool first_load_due =
+        !keys_ && !fetching_ &&
+        (fetches_ == 0 || now - last_attempt_ >= std::min(settings_.jwks_refetch_min_interval,
+                                                          kFirstLoadRetrySeconds));
+    if (!first_load_due && !refresh_due_locked(now)) {
+      return false;
+    }
+    begin_fetch_locked();
+  }
+  send_fetch();
+  return true;
 }
 
 void IssuerKeys::prefetch() {

@@ -55,6 +55,11 @@ public:
   // Starts a fetch now (startup warm-up); completion is not reported.
   void prefetch();
 
+  // Starts a background fetch when one is due without any lookup: the keys have passed 80% of
+  // their lifetime, or never loaded; a failing issuer no more often than find() would retry
+  // it. True when a fetch started. For gw::KeyRefresher.
+  bool refresh_if_due();
+
   std::uint64_t fetch_count() const;
   // Fetches that brought no usable JWKS (transport error, HTTP status, invalid document).
   std::uint64_t fetch_failure_count() const;
@@ -78,6 +83,9 @@ public:
 
 private:
   KeyLookup lookup_locked(std::string_view kid, jose::Alg alg, std::int64_t now) const;
+  // Loaded keys past 80% of their lifetime, not already being fetched, and not retried sooner
+  // than allowed after a failed refresh.
+  bool refresh_due_locked(std::int64_t now) const;
   void send_jwks_fetch();
   void on_discovered(Result<http::Response> response);
   // Marks a fetch as started; the caller sends it with send_fetch() after unlocking.

@@ -89,6 +89,17 @@ void TokenVerifier::prefetch_all() {
   }
 }
 
+void TokenVerifier::start_background_refresh(std::chrono::milliseconds tick) {
+  if (refresher_ || tick.count() <= 0) {
+    return;
+  }
+  std::vector<std::shared_ptr<IssuerKeys>> all;
+  for (const auto& [name, keys] : issuers_) {
+    all.push_back(keys);
+  }
+  refresher_ = std::make_unique<KeyRefresher>(std::move(all), tick);
+}
+
 void TokenVerifier::verify(std::string token, std::function<void(VerifyResult)> done) {
   const std::int64_t now = clock_.now();
   std::string hash = crypto::sha256(token);

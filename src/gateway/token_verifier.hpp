@@ -3,6 +3,7 @@
 // nbf / iat within the skew. Successes are cached by token hash until exp.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "core/result.hpp"
 #include "gateway/gw_errc.hpp"
 #include "gateway/jwks_cache.hpp"
+#include "gateway/key_refresher.hpp"
 #include "gateway/token_cache.hpp"
 #include "gateway/verified_token.hpp"
 
@@ -30,6 +32,9 @@ public:
 
   // Starts a JWKS fetch for every issuer (startup warm-up).
   void prefetch_all();
+  // Keeps every issuer's keys fresh without traffic (gw::KeyRefresher), checking each tick;
+  // a second call is ignored. Stopped when the verifier goes.
+  void start_background_refresh(std::chrono::milliseconds tick);
 
   const TokenCache& cache() const { return cache_; }
   // By issuer identifier (metrics and readiness read them).
@@ -46,6 +51,7 @@ private:
   std::shared_ptr<IssuerKeys> opaque_issuer_;  // null: opaque tokens are malformed
   TokenCache cache_;
   const core::Clock& clock_;
+  std::unique_ptr<KeyRefresher> refresher_;  // last: stops before the rest goes
 };
 
 }  // namespace fapigate::gw

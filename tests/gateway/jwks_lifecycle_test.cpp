@@ -2,6 +2,11 @@
 // expiry, stale keys bounded by jwks_max_stale, discovery of jwks_uri with the issuer checked.
 #include "gateway_fixture.hpp"
 
+#include <thread>
+
+#include "gateway/jwks_cache.hpp"
+#include "gateway/key_refresher.hpp"
+
 namespace fapigate::gw::test {
 namespace {
 
@@ -97,6 +102,72 @@ TEST_F(JwksLifecycle, IssuerKeysStayApartAfterRefresh) {
   EXPECT_EQ(call(pay(good_token())).status, 201);
   expect_refused(call(pay(sign(claims(kIssA), data_->b_ec))), 401,
                  invalid_token("the token signing key is unknown"));
+}
+
+// ---- refresh without traffic (gw::KeyRefresher) --------------------------------------------------
+
+TEST_F(JwksLifecycle, RefreshIfDueFollowsTheScheduleOfLookups) {
+  serve_jwks_a("max-age=100");
+  auto keys = std::make_shared<IssuerKeys>(issuer(kIssA, kJwksA), fake_, clock_, nullptr);
+  EXPECT_TRUE(keys->refresh_if_due());   // never loaded: due at once
+  EXPECT_FALSE(keys->refresh_if_due());  // already in flight
+  fake_->run_all();
+  EXPECT_TRUE(keys->keys_loaded());
+  clock_.advance(79);
+  EXPECT_FALSE(keys->refresh_if_due());
+  clock_.advance(1);  // 80% of max-age
+  EXPECT_TRUE(keys->refresh_if_due());
+  fake_->run_all();
+  EXPECT_FALSE(keys->refresh_if_due());  // the fresh copy is young again
+  EXPECT_EQ(fake_->count(kJwksA), 2u);
+}
+
+TEST_F(JwksLifecycle, RefreshIfDueRetriesAFailingIssuerNoMoreOftenThanLookupsWould) {
+  serve_jwks_a("max-age=100");
+  auto keys = std::make_shared<IssuerKeys>(issuer(kIssA, kJwksA), fake_, clock_, nullptr);
+  ASSERT_TRUE(keys->refresh_if_due());
+  fake_->run_all();
+  fake_->fail(kJwksA, make_error_code(boost::system::errc::connection_refused));
+  clock_.advance(80);
+  ASSERT_TRUE(keys->refresh_if_due());
+  fake_->run_all();
+  EXPECT_EQ(keys->fetch_failure_count(), 1u);
+  EXPECT_TRUE(keys->keys_loaded());  // the cached keys stay
+  clock_.advance(4);
+  EXPECT_FALSE(keys->refresh_if_due());
+  clock_.advance(1);  // 5 s after the failed attempt
+  EXPECT_TRUE(keys->refresh_if_due());
+  fake_->run_all();
+  EXPECT_EQ(fake_->count(kJwksA), 3u);
+}
+
+// With no request at all: the first load, then a refresh at 80% of max-age, and nothing in
+// between; nothing after the refresher is gone.
+TEST_F(JwksLifecycle, RefresherKeepsKeysFreshWithoutTraffic) {
+  using namespace std::chrono_literals;
+  serve_jwks_a("max-age=100");
+  auto keys = std::make_shared<IssuerKeys>(issuer(kIssA, kJwksA), fake_, clock_, nullptr);
+  auto wait_for_fetches = [&](std::size_t n) {
+    for (int i = 0; i < 300 && fake_->count(kJwksA) < n; ++i) {
+      std::this_thread::sleep_for(10ms);
+    }
+    return fake_->count(kJwksA);
+  };
+  {
+    KeyRefresher refresher({keys}, 10ms);
+    EXPECT_EQ(wait_for_fetches(1), 1u);
+    fake_->run_all();
+    EXPECT_TRUE(keys->keys_loaded());
+    std::this_thread::sleep_for(100ms);  // about ten ticks, nothing due
+    EXPECT_EQ(fake_->count(kJwksA), 1u);
+    clock_.advance(80);
+    EXPECT_EQ(wait_for_fetches(2), 2u);
+    fake_->run_all();
+    EXPECT_EQ(refresher.started_fetches(), 2u);
+  }
+  clock_.advance(80);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(fake_->count(kJwksA), 2u);
 }
 
 // ---- discovery -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -461,6 +462,36 @@ TEST_F(GatewayFlow, KeyRotationWhileTrafficFlowsFailsNoRequest) {
   }
   EXPECT_TRUE(new_key_seen) << "the AS never signed with the new key";
   EXPECT_EQ(failures, 0) << "of " << requests << " requests";
+  EXPECT_EQ(server.stop(), 0);
+}
+
+// With no request at all, the gateway's key refresher fetches the issuer's JWKS again as each
+// copy reaches 80% of its age (max-age bounded to 2 s here), so an idle gateway never meets
+// expired keys on its next request.
+TEST_F(GatewayFlow, IdleGatewayRefreshesTheIssuerKeysWithoutTraffic) {
+  const std::string issuer_fast = jwt_issuer() + "      jwks_max_age: 2\n      jwks_min_age: 1\n";
+  auto path = write("idle.yaml", as_yaml() + gateway_yaml(mtls_listener(), issuer_fast,
+                                                          demo_routes()));
+  std::string out;
+  ASSERT_EQ(run_fapigate({"check", "-c", path}, &out), 0) << out;
+  const std::string log = dir_.path() + "/idle.log";
+  ServerProcess server({"serve", "-c", path}, log);
+  auto loads = [&] {
+    const std::string text = read_file_text(log);
+    int n = 0;
+    for (auto at = text.find("\"jwks_loaded\""); at != std::string::npos;
+         at = text.find("\"jwks_loaded\"", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (loads() < 4 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_GE(loads(), 4) << "the warm-up and at least three refreshes, with no request made";
+  // And the keys serve the first request after the quiet spell without a wait for a fetch.
+  EXPECT_EQ(call("GET", "/accounts", token("accounts")).status, 200);
   EXPECT_EQ(server.stop(), 0);
 }
 
