@@ -1,9 +1,6 @@
 // http/ client against the http/ server on loopback: pooling, retries, timeouts, errors, TLS
 // with and without client certificates; plus curl as an independent client (interop).
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,7 +12,7 @@
 #include "crypto/x509.hpp"
 #include "http/client.hpp"
 #include "http/test_support.hpp"
-#include "support/blackhole_listener.hpp"
+#include "support/loopback_socket.hpp"
 #include "tls/test_pki.hpp"
 
 namespace fapigate::http {
@@ -341,17 +338,12 @@ TEST(HttpClientTls, ServerNotTrustedOrWrongNameFails) {
 
 // A TCP listener that accepts and never speaks TLS: the handshake is part of the connect bound.
 TEST(HttpClientTls, ConnectTimeoutCoversTheTlsHandshake) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(fd, 16), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::uint16_t port = 0;
+  const int fd = fapigate::testing::listen_loopback(&port);
+  ASSERT_GE(fd, 0);
   ClientOptions options;
   options.ca_file = TestPki::get().ca_file;
-  auto request = get(url(ntohs(addr.sin_port), "/", true, "localhost"), 5s);
+  auto request = get(url(port, "/", true, "localhost"), 5s);
   request.connect_timeout = 300ms;
   const auto t0 = std::chrono::steady_clock::now();
   auto res = send_sync(options, request);

@@ -47,7 +47,7 @@
 #include "crypto/x509.hpp"
 #include "integration/demo_process.hpp"
 #include "jose/jws.hpp"
-#include "support/blackhole_listener.hpp"
+#include "support/loopback_socket.hpp"
 
 namespace fapigate::testing {
 namespace {
@@ -94,36 +94,6 @@ std::string sqlite(const std::string& db, const std::string& sql) {
 }
 
 // ---- sockets ------------------------------------------------------------------------------------
-
-int listen_loopback(std::uint16_t* port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 64) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  *port = ntohs(addr.sin_port);
-  return fd;
-}
-
-int connect_loopback(std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // Closes with RST (SO_LINGER 0): the peer reads ECONNRESET, not a clean end of stream.
 void reset_close(int fd) {

@@ -20,6 +20,7 @@
 #include "crypto/x509.hpp"
 #include "integration/demo_process.hpp"
 #include "jose/jws.hpp"
+#include "support/loopback_socket.hpp"
 
 namespace fapigate::testing {
 namespace {
@@ -266,26 +267,13 @@ TEST_F(GatewayFlow, ClientCertHeaderFromAnUntrustedPeerIsIgnored) {
 
 TEST_F(GatewayFlow, PerMethodScopesAndUpstreamFailures) {
   // A socket that accepts (the kernel completes the handshake) and never answers: a hung upstream.
-  int hung = ::socket(AF_INET, SOCK_STREAM, 0);
+  std::uint16_t port_number = 0;
+  const int hung = listen_loopback(&port_number, 16);
   ASSERT_GE(hung, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(hung, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(hung, 16), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(hung, reinterpret_cast<sockaddr*>(&addr), &len);
-  const std::string hung_port = std::to_string(ntohs(addr.sin_port));
+  const std::string hung_port = std::to_string(port_number);
   // A port nobody listens on: connection refused.
-  int closed = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in caddr{};
-  caddr.sin_family = AF_INET;
-  caddr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(closed, reinterpret_cast<sockaddr*>(&caddr), sizeof caddr);
-  len = sizeof caddr;
-  ::getsockname(closed, reinterpret_cast<sockaddr*>(&caddr), &len);
-  const std::string closed_port = std::to_string(ntohs(caddr.sin_port));
-  ::close(closed);
+  ::close(listen_loopback(&port_number));
+  const std::string closed_port = std::to_string(port_number);
 
   const std::string routes =
       "    - name: accounts-crud\n      path: /accounts\n      methods: [GET, POST]\n"

@@ -40,6 +40,7 @@
 #include "integration/demo_process.hpp"
 #include "jose/jwk.hpp"
 #include "jose/jws.hpp"
+#include "support/loopback_socket.hpp"
 
 namespace fapigate::testing {
 namespace {
@@ -406,15 +407,7 @@ bool mint_client_cert(const std::string& ca_pem, const std::string& ca_key_pem,
 class RecordingUpstream {
  public:
   RecordingUpstream() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::listen(fd_, 16);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    fd_ = listen_loopback(&port_, 16);
     thread_ = std::thread([this] { run(); });
   }
   ~RecordingUpstream() {
@@ -510,15 +503,7 @@ class JwksServer {
     ctx_ = SSL_CTX_new(TLS_server_method());
     SSL_CTX_use_certificate_chain_file(ctx_, cert_file.c_str());
     SSL_CTX_use_PrivateKey_file(ctx_, key_file.c_str(), SSL_FILETYPE_PEM);
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::listen(fd_, 16);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    fd_ = listen_loopback(&port_, 16);
     thread_ = std::thread([this] { run(); });
   }
   ~JwksServer() {
