@@ -10,8 +10,9 @@ namespace {
 
 class AdminHandler final : public http::Handler {
 public:
-  AdminHandler(const core::metrics::Registry& registry, std::vector<ReadinessCheck> checks)
-      : registry_(registry), checks_(std::move(checks)) {}
+  AdminHandler(const core::metrics::Registry& registry, std::vector<ReadinessCheck> checks,
+               std::vector<AdminDocument> documents)
+      : registry_(registry), checks_(std::move(checks)), documents_(std::move(documents)) {}
 
   void handle(http::Request request, http::Responder respond) override {
     respond(dispatch(request));
@@ -19,7 +20,12 @@ public:
 
 private:
   http::Response dispatch(const http::Request& req) const {
-    const bool known = req.path == "/metrics" || req.path == "/healthz" || req.path == "/readyz";
+    const AdminDocument* document = nullptr;
+    for (const auto& d : documents_) {
+      document = d.path == req.path ? &d : document;
+    }
+    const bool known = req.path == "/metrics" || req.path == "/healthz" ||
+                       req.path == "/readyz" || document != nullptr;
     if (!known) {
       return http::Response::json(404, R"({"error":"not_found"})");
     }
@@ -35,6 +41,12 @@ private:
       r.body = registry_.render();
     } else if (req.path == "/healthz") {
       r = http::Response::json(200, R"({"status":"ok"})");
+    } else if (document) {
+      std::string body = document->body();
+      if (body.empty()) {
+        return http::Response::json(404, R"({"error":"not_found"})");
+      }
+      r = http::Response::json(200, std::move(body));
     } else {
       r = readiness();
     }
@@ -59,13 +71,15 @@ private:
 
   const core::metrics::Registry& registry_;
   const std::vector<ReadinessCheck> checks_;
+  const std::vector<AdminDocument> documents_;
 };
 
 }  // namespace
 
 std::shared_ptr<http::Handler> make_admin_handler(const core::metrics::Registry& registry,
-                                                  std::vector<ReadinessCheck> checks) {
-  return std::make_shared<AdminHandler>(registry, std::move(checks));
+                                                  std::vector<ReadinessCheck> checks,
+                                                  std::vector<AdminDocument> documents) {
+  return std::make_shared<AdminHandler>(registry, std::move(checks), std::move(documents));
 }
 
 void register_server_metrics(core::metrics::Registry& registry, const http::Server& server) {

@@ -193,12 +193,21 @@ int run_roles(const config::Config& config,
                           return gateway_not_ready(*slot->current());
                         }});
     }
+    std::vector<AdminDocument> documents;
+    if (gateway_slot) {
+      documents.push_back({"/upstream-jwks", [slot = gateway_slot] {
+                             auto current = slot->current();
+                             const auto* gateway =
+                                 dynamic_cast<const gw::GatewayService*>(current.get());
+                             return gateway ? gateway->upstream_jwks() : std::string();
+                           }});
+    }
     if (!config.admin.listener.tls && config.admin.allow_plaintext_remote) {
       core::log::warn("admin_plaintext_remote", {{"address", config.admin.listener.address},
                                                  {"note", "metrics are served in clear text"}});
     }
     options.listeners.push_back(
-        {kAdmin, config.admin.listener, make_admin_handler(metrics, std::move(checks))});
+        {kAdmin, config.admin.listener, make_admin_handler(metrics, std::move(checks), std::move(documents))});
   }
 
   auto server = http::Server::create(std::move(options));

@@ -246,6 +246,11 @@ constexpr EnumName<SenderConstraint> kSenderConstraints[] = {
     {"none", SenderConstraint::None},
 };
 
+constexpr EnumName<UpstreamToken> kUpstreamTokens[] = {
+    {"incoming", UpstreamToken::Incoming},
+    {"gateway", UpstreamToken::Gateway},
+};
+
 // ---------------------------------------------------------------------------------------------
 // MapReader: one YAML mapping read against a schema. Each read_* call declares its key known
 // (whether present or not); finish() reports every other key as unknown, with a suggestion.
@@ -709,6 +714,18 @@ void read_route(Issues& is, const YAML::Node& n, const std::string& path, Route&
     read_claim_headers(is, *ch, m.path_of("claim_headers"), out.claim_headers);
   }
   m.read("scope_header", out.scope_header);
+  m.read_enum("upstream_token", kUpstreamTokens, out.upstream_token);
+  m.read("upstream_audience", out.upstream_audience);
+  m.finish();
+}
+
+void read_upstream_token_signing(Issues& is, const YAML::Node& n, const std::string& path,
+                                 UpstreamTokenSigning& out) {
+  MapReader m(is, n, path);
+  m.read("key_file", out.key_file);
+  m.read("kid", out.kid);
+  m.read("issuer", out.issuer);
+  m.read("lifetime_seconds", out.lifetime);
   m.finish();
 }
 
@@ -725,6 +742,11 @@ void read_gateway(Issues& is, const YAML::Node& n, const std::string& path, Gate
   m.read("upstream_max_idle_connections", out.upstream_max_idle_connections);
   m.read("trusted_proxies", out.trusted_proxies);
   m.read("upstream_retries", out.upstream_retries);
+  if (const YAML::Node* t = m.find_map("upstream_token_signing")) {
+    UpstreamTokenSigning signing;
+    read_upstream_token_signing(is, *t, m.path_of("upstream_token_signing"), signing);
+    out.upstream_token_signing = std::move(signing);
+  }
   m.finish();
 }
 
@@ -835,6 +857,9 @@ void resolve_paths(Config& c, const std::filesystem::path& base) {
     resolve(is.client_cert_file, base);
     resolve(is.client_key_file, base);
     resolve(is.extra_keys_file, base);
+  }
+  if (c.gateway.upstream_token_signing) {
+    resolve(c.gateway.upstream_token_signing->key_file, base);
   }
   for (auto& r : c.gateway.routes) {
     if (r.upstream_tls) {

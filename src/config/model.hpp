@@ -194,6 +194,21 @@ struct Issuer {
 
 enum class SenderConstraint { Mtls, None };
 
+// What the upstream receives in Authorization: the incoming JWT as it came (for an opaque
+// token, the issuer's signed RFC 9701 introspection answer), or a JWT the gateway signs for
+// that upstream with gateway.upstream_token_signing (phantom-token pattern with a token cut to
+// the upstream's audience).
+enum class UpstreamToken { Incoming, Gateway };
+
+// The gateway's own key for upstream tokens (routes with upstream_token: gateway). The public
+// half is served as a JWKS on the admin listener at /upstream-jwks.
+struct UpstreamTokenSigning {
+  std::string key_file;          // private key: PEM (PKCS#8 / traditional) or a private JWK
+  std::string kid;               // empty: the key's RFC 7638 thumbprint
+  std::string issuer;            // iss of the tokens it signs
+  std::int64_t lifetime = 60;    // seconds; never past the incoming token's exp
+};
+
 // TLS towards an https upstream: trust anchors and an optional client certificate (mTLS).
 struct UpstreamTls {
   std::string ca_file;           // empty: system store
@@ -232,6 +247,8 @@ struct Route {
   // A header by which a trusted front proxy names further required scopes (F5's x-my-scope);
   // honoured only from gateway.trusted_proxies, stripped from anyone else.
   std::string scope_header;
+  UpstreamToken upstream_token = UpstreamToken::Incoming;
+  std::string upstream_audience;  // aud of a gateway-signed upstream token; empty: route name
 };
 
 struct Gateway {
@@ -256,6 +273,7 @@ struct Gateway {
   // goes to the next pool target whatever its method; an idempotent one also after a reset
   // before any response byte. At most this many times.
   std::uint32_t upstream_retries = 1;
+  std::optional<UpstreamTokenSigning> upstream_token_signing;
 };
 
 struct DemoApi {

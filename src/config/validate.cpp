@@ -743,6 +743,13 @@ void check_gateway(Checker& c, const Gateway& gw, std::vector<Bound>& bound) {
         c.add(hp, "must name a claim");
       }
     }
+    if (r.upstream_token == UpstreamToken::Gateway && !gw.upstream_token_signing) {
+      c.add(rp + ".upstream_token",
+            "'gateway' needs gateway.upstream_token_signing (the key the gateway signs with)");
+    }
+    if (!r.upstream_audience.empty() && r.upstream_token != UpstreamToken::Gateway) {
+      c.add(rp + ".upstream_audience", "applies only with upstream_token: gateway");
+    }
     if (!r.scope_header.empty()) {
       if (!is_header_name(r.scope_header) || is_gateway_owned_header(r.scope_header)) {
         c.add(rp + ".scope_header", "'" + r.scope_header + "' is not a usable header name");
@@ -758,6 +765,15 @@ void check_gateway(Checker& c, const Gateway& gw, std::vector<Bound>& bound) {
               "unknown issuer '" + r.issuers[j] + "'; it must be one of gateway.issuers");
       }
     }
+  }
+  if (gw.upstream_token_signing) {
+    const std::string sp = p + ".upstream_token_signing";
+    const auto& sg = *gw.upstream_token_signing;
+    if (c.required(sp + ".key_file", sg.key_file)) {
+      c.readable_file(sp + ".key_file", sg.key_file);
+    }
+    c.required(sp + ".issuer", sg.issuer);
+    c.range(sp + ".lifetime_seconds", sg.lifetime, 1, 3600, "seconds");
   }
   c.range(p + ".verified_token_cache_entries", gw.verified_token_cache_entries, 0, 10'000'000);
   c.range(p + ".upstream_timeout_ms", gw.upstream_timeout_ms, 1, 600'000, "milliseconds");

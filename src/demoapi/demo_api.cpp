@@ -61,6 +61,7 @@ std::string forwarded_cert_thumbprint(const http::Request& req) {
 boost::json::object caller(const http::Request& req) {
   auto claims = caller_claims(req);
   boost::json::object who;
+  who["iss"] = core::get_string(claims, "iss").value_or("");
   who["sub"] = core::get_string(claims, "sub").value_or("");
   who["client_id"] = core::get_string(claims, "client_id").value_or("");
   who["scope"] = core::get_string(claims, "scope").value_or("");
@@ -68,6 +69,9 @@ boost::json::object caller(const http::Request& req) {
   who["authorization"] = authorization_kind(req);
   if (auto user = req.headers.get("X-User")) {
     who["x_user"] = std::string(*user);  // a claim header configured on the gateway route
+  }
+  if (auto aud = core::get_string(claims, "aud")) {
+    who["aud"] = std::string(*aud);  // a single audience (a gateway-signed upstream token's)
   }
   if (const auto* cnf = core::get_object(claims, "cnf")) {
     who["token_cnf_x5t#S256"] = core::get_string(*cnf, "x5t#S256").value_or("");

@@ -19,6 +19,7 @@
 #include "gateway/sender_constraint.hpp"
 #include "gateway/token_verifier.hpp"
 #include "gateway/upstream_proxy.hpp"
+#include "gateway/upstream_token.hpp"
 #include "jose/jwk.hpp"
 
 namespace fapigate::gw {
@@ -234,6 +235,11 @@ public:
   }
 
   std::chrono::milliseconds key_refresh_tick_{0};  // GatewayDeps::key_refresh_tick
+  std::shared_ptr<UpstreamTokenSigner> upstream_signer_;  // gateway.upstream_token_signing
+
+  std::string upstream_jwks() const override {
+    return upstream_signer_ ? upstream_signer_->jwks() : std::string();
+  }
 
   std::vector<IssuerStatus> issuer_status() const override {
     std::vector<IssuerStatus> out;
@@ -372,7 +378,17 @@ private:
     }
     opts.certificate = ctx->certificate.get();
     opts.trusted_proxy = ctx->trusted_peer;
-    if (!ctx->token->upstream_jwt.empty()) {
+    if (ctx->route->upstream_token == config::UpstreamToken::Gateway && upstream_signer_) {
+      // Signed once per token and audience (upstream_token.hpp); the incoming token, opaque or
+      // JWT, never goes upstream.
+      const std::string& audience =
+          ctx->route->upstream_audience.empty() ? ctx->route->name : ctx->route->upstream_audience;
+      auto jwt = upstream_signer_->token_for(*ctx->token, audience);
+      if (!jwt) {
+        return refuse(*ctx, GwErrc::UpstreamUnavailable, ctx->route);
+      }
+      opts.authorization = "Bearer " + *jwt;
+    } else if (!ctx->token->upstream_jwt.empty()) {
       opts.authorization = "Bearer " + ctx->token->upstream_jwt;
     }
     opts.strip = &rt.strip;
@@ -594,6 +610,19 @@ Result<std::shared_ptr<GatewayService>> GatewayService::create(const config::Gat
                                                       *deps.clock, deps.metrics,
                                                       std::move(runtime));
   service->key_refresh_tick_ = deps.key_refresh_tick;
+  if (settings.upstream_token_signing) {
+    auto signer = UpstreamTokenSigner::create(*settings.upstream_token_signing,
+                                              settings.verified_token_cache_entries, *deps.clock);
+    if (!signer) {
+      core::log::error("gateway_upstream_token_key_invalid",
+                       {{"key", "gateway.upstream_token_signing.key_file"},
+                        {"file", settings.upstream_token_signing->key_file},
+                        {"error", signer.error().message()},
+                        {"expected", "a private RSA (2048+), EC P-256 or Ed25519 key, PEM or JWK"}});
+      return signer.error();
+    }
+    service->upstream_signer_ = std::move(*signer);
+  }
   GatewayServiceImpl::register_scrape_metrics(service);
   return std::shared_ptr<GatewayService>(std::move(service));
 }

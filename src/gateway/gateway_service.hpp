@@ -55,6 +55,10 @@ public:
 
   // Every configured issuer, in configuration order (the admin /readyz check).
   virtual std::vector<IssuerStatus> issuer_status() const = 0;
+
+  // The public key of gateway.upstream_token_signing as a JWKS document (served on the admin
+  // listener at /upstream-jwks); empty when the gateway signs no upstream tokens.
+  virtual std::string upstream_jwks() const = 0;
 };
 
 // x-fapi-interaction-id (FAPI 1.0 Part 1 §6.2.1-11): echo a well-formed one, else a new UUID.

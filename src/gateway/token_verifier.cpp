@@ -33,9 +33,11 @@ bool is_access_token_typ(std::string_view typ) {
 }
 
 std::shared_ptr<const VerifiedToken> extract(const boost::json::object& claims,
-                                             const std::string& issuer) {
+                                             const std::string& issuer,
+                                             const std::string& token_hash) {
   auto t = std::make_shared<VerifiedToken>();
   t->issuer = issuer;
+  t->token_hash = token_hash;
   t->subject = std::string(core::get_string(claims, "sub").value_or(""));
   t->client_id = std::string(core::get_string(claims, "client_id").value_or(""));
   t->jti = std::string(core::get_string(claims, "jti").value_or(""));
@@ -175,7 +177,7 @@ void TokenVerifier::verify(std::string token, std::function<void(VerifyResult)> 
       pending->done(make_error_code(from_jose(checked.error())));
       return;
     }
-    auto verified = extract(pending->claims, settings.issuer);
+    auto verified = extract(pending->claims, settings.issuer, pending->token_hash);
     cache_.insert(pending->token_hash, verified, expect.now);
     pending->done(std::move(verified));
   });
@@ -291,7 +293,8 @@ void TokenVerifier::verify_opaque(std::string hash, const std::string& token,
       if (auto checked = jose::check_claims(*intro, expect); !checked) {
         return pending->done(make_error_code(from_jose(checked.error())));
       }
-      auto verified = std::const_pointer_cast<VerifiedToken>(extract(*intro, settings.issuer));
+      auto verified = std::const_pointer_cast<VerifiedToken>(
+          extract(*intro, settings.issuer, pending->token_hash));
       verified->upstream_jwt = std::move(pending->answer);
       std::shared_ptr<const VerifiedToken> out = verified;
       cache_.insert(pending->token_hash, out, now);  // until the token's own exp

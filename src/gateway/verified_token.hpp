@@ -26,6 +26,8 @@ struct VerifiedToken {
   std::string upstream_jwt;
   // A remembered "active": false introspection answer (cached briefly, never forwarded).
   bool inactive = false;
+  // SHA-256 of the incoming token (what the caches are keyed by); empty when not from a token.
+  std::string token_hash;
 };
 
 }  // namespace fapigate::gw

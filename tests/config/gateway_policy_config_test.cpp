@@ -189,6 +189,66 @@ TEST(GatewayPolicyConfig, UpstreamTlsFiles) {
                        "client_key_file go together");
 }
 
+TEST(GatewayPolicyConfig, UpstreamTokenSigningIsRead) {
+  auto r = load(R"(  upstream_token_signing:
+    key_file: pki/server.key
+    kid: gw-1
+    issuer: https://gateway.bank.example
+    lifetime_seconds: 120
+  routes:
+    - name: p
+      path: /p
+      upstream: "http://u:1"
+      upstream_token: gateway
+      upstream_audience: https://accounts.internal
+    - {name: q, path: /q, upstream: "http://u:1"}
+)");
+  ASSERT_TRUE(r.errors.empty()) << all(r);
+  const auto& g = r.config.gateway;
+  ASSERT_TRUE(g.upstream_token_signing);
+  EXPECT_EQ(g.upstream_token_signing->key_file, kDataDir + "/pki/server.key");
+  EXPECT_EQ(g.upstream_token_signing->kid, "gw-1");
+  EXPECT_EQ(g.upstream_token_signing->issuer, "https://gateway.bank.example");
+  EXPECT_EQ(g.upstream_token_signing->lifetime, 120);
+  EXPECT_EQ(g.routes[0].upstream_token, UpstreamToken::Gateway);
+  EXPECT_EQ(g.routes[0].upstream_audience, "https://accounts.internal");
+  EXPECT_EQ(g.routes[1].upstream_token, UpstreamToken::Incoming);
+}
+
+TEST(GatewayPolicyConfig, GatewayUpstreamTokenNeedsTheSigningKey) {
+  auto r = load(R"(  routes:
+    - {name: p, path: /p, upstream: "http://u:1", upstream_token: gateway}
+)");
+  EXPECT_ONLY_ERROR(r, "fapigate.yaml: gateway.routes[0].upstream_token: 'gateway' needs "
+                       "gateway.upstream_token_signing (the key the gateway signs with)");
+  auto audience = load(R"(  routes:
+    - {name: p, path: /p, upstream: "http://u:1", upstream_audience: x}
+)");
+  EXPECT_ONLY_ERROR(audience, "fapigate.yaml: gateway.routes[0].upstream_audience: applies only "
+                              "with upstream_token: gateway");
+  auto unknown = load(R"(  routes:
+    - {name: p, path: /p, upstream: "http://u:1", upstream_token: opaque}
+)");
+  ASSERT_EQ(unknown.errors.size(), 1u) << all(unknown);
+  EXPECT_NE(unknown.errors[0].find("gateway.routes[0].upstream_token"), std::string::npos)
+      << all(unknown);
+}
+
+TEST(GatewayPolicyConfig, UpstreamTokenSigningIsChecked) {
+  auto r = load(R"(  upstream_token_signing: {key_file: pki/missing.key, lifetime_seconds: 0}
+  routes:
+    - {name: p, path: /p, upstream: "http://u:1"}
+)");
+  EXPECT_EQ(r.errors.size(), 3u) << all(r);
+  const std::string text = all(r);
+  EXPECT_NE(text.find("gateway.upstream_token_signing.key_file"), std::string::npos) << text;
+  EXPECT_NE(text.find("gateway.upstream_token_signing.issuer"), std::string::npos) << text;
+  EXPECT_NE(text.find("gateway.upstream_token_signing.lifetime_seconds: must be between 1 and "
+                      "3600"),
+            std::string::npos)
+      << text;
+}
+
 TEST(GatewayPolicyConfig, ClaimHeadersCannotSpoofGatewayHeaders) {
   auto r = load(R"(  routes:
     - {name: p, path: /p, upstream: "http://u:1", claim_headers: {Client-Cert: sub}}

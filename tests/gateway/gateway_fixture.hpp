@@ -6,11 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -45,6 +49,14 @@ inline constexpr const char* kJwksB = "https://as-b.example/jwks";
 inline constexpr const char* kAud = "https://api.example";
 inline constexpr const char* kUpstream = "http://bank.internal:9000";
 inline constexpr const char* kRealm = "fapigate";
+
+// A file in the temp directory, named per process (key files given to GatewayService::create).
+inline std::string temp_file(const std::string& name, const std::string& text) {
+  auto p = std::filesystem::temp_directory_path() /
+           ("fapigate-gw-" + std::to_string(::getpid()) + "-" + name);
+  std::ofstream(p) << text;
+  return p.string();
+}
 
 struct SigningKey {
   crypto::Key key;

@@ -86,6 +86,39 @@ TEST_F(PhantomToken, ActiveOpaqueTokenReachesTheUpstreamAsTheIssuersJwt) {
   EXPECT_EQ(std::count(auth.begin(), auth.end(), '.'), 2);
 }
 
+// With upstream_token: gateway the upstream gets neither the opaque token nor the issuer's
+// introspection answer, but a token the gateway signed from the introspected claims.
+TEST_F(PhantomToken, GatewaySignedUpstreamTokenReplacesTheIntrospectionAnswer) {
+  auto s = settings();
+  auto key = crypto::Key::generate(crypto::KeyType::Ec);
+  ASSERT_TRUE(key);
+  config::UpstreamTokenSigning signing;
+  signing.key_file = temp_file("phantom-upstream.pem", key->private_pem());
+  signing.issuer = "https://gateway.bank.example";
+  s.upstream_token_signing = signing;
+  for (auto& r : s.routes) {
+    if (r.name == "payments") {
+      r.upstream_token = config::UpstreamToken::Gateway;
+    }
+  }
+  start(s);
+  ASSERT_EQ(call(pay(kOpaque)).status, 201);
+  auto auth = std::string(fake_->requests(kUpstream).back().headers.get("Authorization")
+                              .value_or(""));
+  ASSERT_EQ(auth.rfind("Bearer ", 0), 0u);
+  auto jwks = jose::parse_jwks(service_->upstream_jwks());
+  ASSERT_TRUE(jwks);
+  jose::VerifierSet keys(*jwks);
+  auto jws = jose::verify_compact(auth.substr(7), jose::kAllAlgs, keys);
+  ASSERT_TRUE(jws) << "not signed by the gateway's upstream key";
+  auto c = core::parse_json_object(jws->payload);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(core::get_string(*c, "token_iss").value_or(""), kIssO);
+  EXPECT_EQ(core::get_string(*c, "aud").value_or(""), "payments");  // the route name by default
+  EXPECT_EQ(core::get_string(*c, "sub").value_or(""), "partner-client");
+  EXPECT_FALSE(core::get_object(*c, "token_introspection"));
+}
+
 TEST_F(PhantomToken, ActiveResultIsCachedUntilExp) {
   start(settings());
   ASSERT_EQ(call(pay(kOpaque)).status, 201);

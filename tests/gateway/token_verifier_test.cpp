@@ -247,13 +247,6 @@ TEST_F(Verifier, FetchCompletingAfterTheKeysAreGoneIsHarmless) {
 
 // ---- extra_keys_file through GatewayService::create ---------------------------------------------
 
-std::string temp_file(const std::string& name, const std::string& text) {
-  auto p = std::filesystem::temp_directory_path() /
-           ("fapigate-gw-" + std::to_string(::getpid()) + "-" + name);
-  std::ofstream(p) << text;
-  return p.string();
-}
-
 TEST_F(GatewayTest, ExtraKeysFileWithAPrivateJwkTrustsOnlyItsPublicHalf) {
   auto jwk = jose::make_jwk(data_->a_ec_rotated.key, "a-ec-2", jose::Alg::ES256);
   const std::string path = temp_file("extra.jwk.json", jose::to_json_string(jwk, true));

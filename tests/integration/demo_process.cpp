@@ -40,6 +40,14 @@ bool port_free(std::uint16_t port) {
 
 }  // namespace
 
+std::uint16_t ready_port(const std::string& ready, const std::string& name) {
+  const auto at = ready.find(" " + name + "=");
+  if (at == std::string::npos) {
+    return 0;
+  }
+  return static_cast<std::uint16_t>(std::stoi(ready.substr(at + name.size() + 2)));
+}
+
 std::uint16_t find_free_port_base() {
   std::mt19937 rng(static_cast<unsigned>(::getpid()) ^
                    static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));

@@ -39,6 +39,8 @@ private:
 
 // The whole file, or "" when it cannot be read.
 std::string read_file_text(const std::string& path);
+// The port of "name=port" on a `fapigate serve` ready line; 0 when absent.
+std::uint16_t ready_port(const std::string& ready, const std::string& name);
 
 // Runs FAPIGATE_BINARY with `args` to completion; returns the exit code and stdout+stderr.
 int run_fapigate(const std::vector<std::string>& args, std::string* output);

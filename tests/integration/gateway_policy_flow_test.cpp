@@ -19,6 +19,7 @@
 #include "crypto/key.hpp"
 #include "crypto/x509.hpp"
 #include "integration/demo_process.hpp"
+#include "jose/jwk.hpp"
 #include "jose/jws.hpp"
 #include "support/loopback_socket.hpp"
 
@@ -169,6 +170,69 @@ protected:
 };
 
 // ---- phantom token ------------------------------------------------------------------------------
+
+// The phantom-token pattern with a token the gateway signs for the upstream: the real AS issues
+// an opaque token, the gateway introspects it and sends the demo API a JWT of its own (iss the
+// gateway, aud the route's upstream_audience), whose public key the admin listener publishes.
+TEST_F(GatewayFlow, PhantomTokenReachesTheUpstreamAsAGatewaySignedJwt) {
+  auto key = crypto::Key::generate(crypto::KeyType::Ec);
+  ASSERT_TRUE(key);
+  write("upstream-signing.pem", key->private_pem());
+  const std::string resources = "  resources:\n    - audience: " + audience() +
+                                "\n      access_token_format: opaque\n"
+                                "      introspection_clients: [gateway-client]\n";
+  const std::string opaque_issuer =
+      "    - issuer: " + issuer() + "\n      ca_file: pki/ca.pem\n"
+      "      client_cert_file: pki/other-partner.pem\n"
+      "      client_key_file: pki/other-partner.key\n"
+      "      audiences: [" + audience() + "]\n      opaque_tokens: true\n"
+      "      introspection_client_id: gateway-client\n";
+  const std::string routes =
+      "    - name: accounts\n      path: /accounts\n      methods: [GET]\n"
+      "      scopes: [accounts]\n      upstream: http://127.0.0.1:" + port(3) + "\n"
+      "      upstream_token: gateway\n      upstream_audience: https://accounts.internal\n";
+  const std::string signing =
+      "  upstream_token_signing:\n    key_file: upstream-signing.pem\n"
+      "    kid: gw-upstream-1\n    issuer: https://gateway.bank.test\n";
+  auto path = write("gw-signed.yaml",
+                    as_yaml(resources) + gateway_yaml(mtls_listener(), opaque_issuer, routes,
+                                                      signing) +
+                        "admin:\n  enabled: true\n  listener:\n    port: 0\n");
+  std::string out;
+  ASSERT_EQ(run_fapigate({"check", "-c", path}, &out), 0) << out;
+  ServerProcess server({"serve", "-c", path}, dir_.path() + "/gw-signed.log");
+
+  const std::string tok = token("accounts");
+  ASSERT_FALSE(tok.empty());
+  EXPECT_EQ(tok.find('.'), std::string::npos) << "the AS must issue an opaque token: " << tok;
+  auto r = call("GET", "/accounts", tok);
+  ASSERT_EQ(r.status, 200) << r.body << read_file_text(dir_.path() + "/gw-signed.log");
+  const auto body = json_of(r.body);
+  auto caller = core::get_object(body, "caller");
+  ASSERT_NE(caller, nullptr) << r.body;
+  EXPECT_EQ(field(*caller, "authorization"), "jwt");
+  EXPECT_EQ(field(*caller, "iss"), "https://gateway.bank.test");
+  EXPECT_EQ(field(*caller, "aud"), "https://accounts.internal");
+  EXPECT_EQ(field(*caller, "client_id"), "partner-client");
+  EXPECT_EQ(field(*caller, "scope"), "accounts");
+  EXPECT_EQ(field(*caller, "token_cnf_x5t#S256"), crypto::x5t_s256(partner_der_));
+
+  // The public half on the admin listener: one EC key under the configured kid, nothing private.
+  const std::uint16_t admin_port = ready_port(server.ready_line(), "admin");
+  ASSERT_NE(admin_port, 0) << server.ready_line();
+  const std::string admin = "http://127.0.0.1:" + std::to_string(admin_port);
+  auto jwks = curl(shell_quote(admin + "/upstream-jwks"));
+  ASSERT_EQ(jwks.status, 200) << jwks.body;
+  auto parsed = jose::parse_jwks(jwks.body);
+  ASSERT_TRUE(parsed) << jwks.body;
+  ASSERT_EQ(parsed->keys.size(), 1u);
+  EXPECT_EQ(parsed->keys[0].kid, "gw-upstream-1");
+  EXPECT_FALSE(parsed->keys[0].key.is_private());
+  EXPECT_TRUE(parsed->keys[0].key.same_public_key(*key));
+  auto post = curl("-X POST " + shell_quote(admin + "/upstream-jwks"));
+  EXPECT_EQ(post.status, 405);
+  EXPECT_EQ(server.stop(), 0);
+}
 
 TEST_F(GatewayFlow, PhantomTokenEndToEnd) {
   // The AS issues opaque tokens for this audience and lets gateway-client introspect them; the

@@ -49,15 +49,6 @@ std::string shell(const std::string& cmd) {
   return out;
 }
 
-// "name=port" from the ready line.
-std::uint16_t ready_port(const std::string& ready, const std::string& name) {
-  const auto at = ready.find(" " + name + "=");
-  if (at == std::string::npos) {
-    return 0;
-  }
-  return static_cast<std::uint16_t>(std::stoi(ready.substr(at + name.size() + 2)));
-}
-
 class PassthroughReload : public ::testing::Test {
 protected:
   void SetUp() override {
