@@ -49,16 +49,7 @@ bool AuthorizationRequest::openid() const {
   return std::find(scopes.begin(), scopes.end(), "openid") != scopes.end();
 }
 
-std::string AuthorizationRequest::scope() const {
-  std::string s;
-  for (const auto& sc : scopes) {
-    if (!s.empty()) {
-      s += ' ';
-    }
-    s += sc;
-  }
-  return s;
-}
+std::string AuthorizationRequest::scope() const { return core::space_joined(scopes); }
 
 boost::json::object AuthorizationRequest::to_json() const {
   boost::json::object o;

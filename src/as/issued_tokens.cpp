@@ -4,6 +4,7 @@
 
 #include "as/token_issuer.hpp"
 #include "core/json.hpp"
+#include "core/strings.hpp"
 #include "crypto/digest.hpp"
 #include "jose/jws.hpp"
 #include "jose/jwt_claims.hpp"
@@ -55,7 +56,7 @@ std::optional<store::TokenRecord> record_from_claims(const AsContext& ctx,
   if (auto scope = core::get_string(*claims, "scope")) {
     rec.scope = std::string(*scope);
   }
-  rec.audience = space_joined(jose::audiences_of(*claims));
+  rec.audience = core::space_joined(jose::audiences_of(*claims));
   if (const auto* cnf = core::get_object(*claims, "cnf")) {
     if (auto x5t = core::get_string(*cnf, "x5t#S256")) {
       rec.cnf_x5t_s256 = std::string(*x5t);

@@ -6,6 +6,7 @@
 
 #include "core/json.hpp"
 #include "core/log.hpp"
+#include "core/strings.hpp"
 #include "crypto/digest.hpp"
 #include "jose/jws.hpp"
 
@@ -89,7 +90,7 @@ OAuthResult<PreparedAccessToken> prepare_access_token(const AsContext& ctx,
   out.issued_at = ctx.clock->now();
   out.expires_at = out.issued_at + ctx.settings.access_token_lifetime;
   out.jti = crypto::random_token(16);
-  out.scope = space_joined(params.scopes);
+  out.scope = core::space_joined(params.scopes);
 
   out.format = config::access_token_format_for(ctx.settings, params.audiences);
   if (out.format == config::AccessTokenFormat::Opaque) {
@@ -108,7 +109,7 @@ OAuthResult<PreparedAccessToken> prepare_access_token(const AsContext& ctx,
   rec.client_id = params.client_id;
   rec.subject = params.subject;
   rec.scope = out.scope;
-  rec.audience = space_joined(params.audiences);
+  rec.audience = core::space_joined(params.audiences);
   rec.cnf_x5t_s256 = params.cnf_x5t_s256;
   rec.issued_at = out.issued_at;
   rec.expires_at = out.expires_at;

@@ -37,19 +37,6 @@ struct IssuedAccessToken {
   std::string scope;  // space-joined
 };
 
-// A token record's space-separated list (audiences, scopes): the form the store keeps and
-// core::split_scopes reads back.
-inline std::string space_joined(const std::vector<std::string>& values) {
-  std::string out;
-  for (const auto& v : values) {
-    if (!out.empty()) {
-      out += ' ';
-    }
-    out += v;
-  }
-  return out;
-}
-
 // Bytes of CSPRNG output in an opaque access token (256 bits: unguessable, RFC 6749 §10.10).
 inline constexpr std::size_t kOpaqueTokenBytes = 32;
 

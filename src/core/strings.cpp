@@ -60,6 +60,22 @@ std::vector<std::string> split_scopes(std::string_view s) {
   return out;
 }
 
+std::string space_joined(const std::vector<std::string>& values) {
+  std::size_t size = values.size();
+  for (const auto& v : values) {
+    size += v.size();
+  }
+  std::string out;
+  out.reserve(size);
+  for (const auto& v : values) {
+    if (!out.empty()) {
+      out += ' ';
+    }
+    out += v;
+  }
+  return out;
+}
+
 namespace {
 int hexval(char c) {
   if (c >= '0' && c <= '9') return c - '0';

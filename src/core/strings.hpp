@@ -14,6 +14,8 @@ std::string_view trim(std::string_view s);
 std::vector<std::string_view> split(std::string_view s, char sep);
 // Space-delimited OAuth lists (scope, RFC 6749 §3.3): empty items are dropped.
 std::vector<std::string> split_scopes(std::string_view s);
+// The inverse: values joined by single spaces (a scope string, a stored audience list).
+std::string space_joined(const std::vector<std::string>& values);
 
 // application/x-www-form-urlencoded (WHATWG URL §5) with bounds: more than max_pairs pairs, a
 // malformed percent escape, or a repeated name (RFC 6749 §3.1: parameters MUST NOT be included

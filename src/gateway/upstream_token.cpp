@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "core/log.hpp"
+#include "core/strings.hpp"
 #include "crypto/digest.hpp"
 #include "jose/jwk.hpp"
 #include "jose/jws.hpp"
@@ -44,17 +45,6 @@ std::optional<crypto::SignatureAlg> alg_for(const crypto::Key& key) {
       return crypto::SignatureAlg::EdDSA;
   }
   return std::nullopt;
-}
-
-std::string scope_string(const std::vector<std::string>& scopes) {
-  std::string out;
-  for (const auto& s : scopes) {
-    if (!out.empty()) {
-      out += ' ';
-    }
-    out += s;
-  }
-  return out;
 }
 
 }  // namespace
@@ -119,7 +109,7 @@ Result<std::string> UpstreamTokenSigner::token_for(const VerifiedToken& token,
     claims["client_id"] = token.client_id;
   }
   if (!token.scopes.empty()) {
-    claims["scope"] = scope_string(token.scopes);
+    claims["scope"] = core::space_joined(token.scopes);
   }
   claims["iat"] = now;
   claims["exp"] = exp;

@@ -23,6 +23,14 @@ TEST(Strings, SplitScopesDropsEmptyItems) {
   EXPECT_EQ(s[1], "payments");
 }
 
+TEST(Strings, SpaceJoinedIsTheInverseOfSplitScopes) {
+  EXPECT_EQ(space_joined({}), "");
+  EXPECT_EQ(space_joined({"accounts"}), "accounts");
+  const std::vector<std::string> scopes{"openid", "accounts", "payments"};
+  EXPECT_EQ(space_joined(scopes), "openid accounts payments");
+  EXPECT_EQ(split_scopes(space_joined(scopes)), scopes);
+}
+
 TEST(Form, ParsesPercentAndPlus) {
   auto f = parse_form("grant_type=client_credentials&scope=a+b%20c&client_id=x%2Fy");
   ASSERT_TRUE(f);

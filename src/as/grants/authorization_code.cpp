@@ -155,7 +155,7 @@ OAuthResult<std::string> authorization_code_grant(const AsContext& ctx,
     rt.client_id = client.client_id;
     rt.subject = rec.subject;
     rt.scope = rec.scope;
-    rt.audience = space_joined(params.audiences);
+    rt.audience = core::space_joined(params.audiences);
     rt.cnf_x5t_s256 = x5t;
     rt.grant_id = rec.grant_id;
     auto issued = issue_refresh_token(ctx, rt);
