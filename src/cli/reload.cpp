@@ -86,6 +86,9 @@ std::vector<std::string> restart_only_changes(const config::Config& running,
   if (running.store.sqlite_path != next.store.sqlite_path) {
     out.push_back("store.sqlite_path");
   }
+  if (running.store.purge_interval_seconds != next.store.purge_interval_seconds) {
+    out.push_back("store.purge_interval_seconds");
+  }
   if (running.pid_file != next.pid_file) {
     out.push_back("pid_file");
   }

@@ -1,5 +1,6 @@
 #include "cli/runtime.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <iostream>
@@ -17,6 +18,7 @@
 #include "http/client.hpp"
 #include "http/server.hpp"
 #include "passthrough/sni_proxy.hpp"
+#include "store/housekeeping.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace fapigate::cli {
@@ -96,6 +98,7 @@ int run_roles(const config::Config& config,
   // series, the registry holds scrape callbacks into the server), so it is destroyed last.
   core::metrics::Registry metrics;
   std::unique_ptr<store::Store> store;
+  std::shared_ptr<store::Housekeeper> housekeeper;  // after the store: goes before it
   http::ServerOptions options;
   options.threads = config.threads;
   options.limits = config.limits;
@@ -112,6 +115,31 @@ int run_roles(const config::Config& config,
       return 1;
     }
     store = std::move(*opened);
+    if (config.store.purge_interval_seconds > 0) {
+      // A revoked-grant mark must outlive every token its grant can still have issued: the
+      // longest token life, plus a day for codes, clock steps and stragglers.
+      const auto& as_cfg = config.authorization_server;
+      const std::int64_t retention =
+          std::max(as_cfg.refresh_token_lifetime, as_cfg.access_token_lifetime) + 86'400;
+      housekeeper = std::make_shared<store::Housekeeper>(
+          *store, clock, std::chrono::seconds(config.store.purge_interval_seconds), retention);
+      const std::weak_ptr<store::Housekeeper> weak = housekeeper;
+      for (const char* table : {"expired", "replay", "revoked_grants"}) {
+        metrics.counter_fn("fapigate_store_purged_rows_total",
+                           "Rows the store's upkeep removed: expired tokens and codes, expired "
+                           "replay-cache entries, old revoked-grant marks.",
+                           {{"kind", table}}, [weak, kind = std::string(table)]() -> std::uint64_t {
+                             auto h = weak.lock();
+                             if (!h) {
+                               return 0;
+                             }
+                             const auto t = h->totals();
+                             return kind == "expired" ? t.expired
+                                    : kind == "replay" ? t.replay
+                                                       : t.revoked_grants;
+                           });
+      }
+    }
     auto as = as::AsService::create(config.authorization_server, *store, clock, &metrics,
                                     kek_from_environment());
     if (!as) {

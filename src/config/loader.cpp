@@ -790,6 +790,7 @@ void read_config(Issues& is, const YAML::Node& root, Config& out) {
   if (const YAML::Node* n = m.find_map("store")) {
     MapReader s(is, *n, "store");
     s.read("sqlite_path", out.store.sqlite_path);
+    s.read("purge_interval_seconds", out.store.purge_interval_seconds);
     s.finish();
   }
   if (const YAML::Node* n = m.find_map("authorization_server")) {

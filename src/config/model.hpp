@@ -350,6 +350,9 @@ struct Passthrough {
 
 struct Store {
   std::string sqlite_path = "fapigate.db";
+  // How often expired tokens, codes and replay entries (and old revoked-grant marks) are
+  // removed (store/housekeeping.hpp); 0: never.
+  std::int64_t purge_interval_seconds = 600;
 };
 
 struct Log {

@@ -902,6 +902,8 @@ std::vector<Issue> validate_issues(const Config& config) {
     c.add("log.format", one_of_message(config.log.format, kLogFormats));
   }
   c.required("store.sqlite_path", config.store.sqlite_path);
+  c.range("store.purge_interval_seconds", config.store.purge_interval_seconds, 0, 86'400,
+          "seconds");
   std::vector<Bound> bound;
   if (config.authorization_server.enabled) {
     check_authorization_server(c, config.authorization_server, bound);

@@ -109,6 +109,9 @@ public:
   [[nodiscard]] virtual Result<bool> grant_revoked(const std::string& grant_id) = 0;
   // Removes rows expired before `before`; returns how many.
   [[nodiscard]] virtual Result<std::size_t> purge_expired(std::int64_t before) = 0;
+  // Forgets revoked-grant marks (grant_revoked()) made before `revoked_before`; returns how
+  // many. Only safe once no token of such a grant can still be issued or used.
+  [[nodiscard]] virtual Result<std::size_t> purge_revoked_grants(std::int64_t revoked_before) = 0;
 };
 
 // One-time identifiers: a client assertion's jti (RFC 7523 §3 item 7), later DPoP proof jtis.

@@ -175,6 +175,7 @@ TEST(ConfigLoad, RelativePathsResolvedAgainstTheFilesDirectory) {
   LoadResult r = load_file(kDataDir + "/full.yaml");
   ASSERT_TRUE(r.ok()) << all(r);
   EXPECT_EQ(r.config.store.sqlite_path, kDataDir + "/data/fapigate.db");
+  EXPECT_EQ(r.config.store.purge_interval_seconds, 120);
   EXPECT_TRUE(fs::path(r.config.authorization_server.front.tls->cert_file).is_absolute());
 
   // A relative config path still gives absolute file paths.
@@ -198,6 +199,16 @@ TEST(ConfigLoad, RelativePathsResolvedAgainstTheFilesDirectory) {
   ASSERT_EQ(rel.errors.size(), 1u) << all(rel);
   EXPECT_EQ(rel.errors[0], "sub/app.yaml: demo_api.listener.tls.key_file: cannot read "
                            "'/abs/k.pem': No such file or directory");
+}
+
+TEST(ConfigLoad, StorePurgeIntervalIsBounded) {
+  EXPECT_EQ(load("store: {sqlite_path: x.db}\n").config.store.purge_interval_seconds, 600);
+  EXPECT_TRUE(load("store: {sqlite_path: x.db, purge_interval_seconds: 0}\n").errors.empty());
+  auto r = load("store: {sqlite_path: x.db, purge_interval_seconds: 86401}\n");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].find("store.purge_interval_seconds: must be between 0 and 86400"),
+            std::string::npos)
+      << r.errors[0];
 }
 
 TEST(ConfigLoad, SqliteSpecialNamesAreNotResolved) {

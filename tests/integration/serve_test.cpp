@@ -3,8 +3,10 @@
 // a restart on the same database, and a broken file refused with the key named.
 #include <sys/wait.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -131,6 +133,36 @@ TEST_F(Serve, TokensAndKeysSurviveARestart) {
   EXPECT_EQ(r.status, 200);
   EXPECT_NE(r.body.find("\"active\":true"), std::string::npos) << r.body;
   EXPECT_EQ(pay(token).status, 200) << "a token issued before the restart still works";
+}
+
+// The store's upkeep in the real process: a stored token past its exp is removed by the
+// background purge (logged as store_purged), and the database file does not keep it.
+TEST_F(Serve, ExpiredTokensArePurgedFromTheStore) {
+  std::string text = config_text();
+  const std::string store_block = "store:\n  sqlite_path: serve.db\n";
+  text.replace(text.find(store_block), store_block.size(),
+               store_block + "  purge_interval_seconds: 1\n");
+  const std::string clients = "  clients:\n";
+  text.replace(text.find(clients), clients.size(),
+               "  access_token_lifetime: 1\n  record_client_credentials_tokens: true\n" +
+                   clients);
+  std::string path = write_config(text);
+  std::string out;
+  ASSERT_EQ(run_fapigate({"check", "-c", path}, &out), 0) << out;
+  const std::string log = dir_.path() + "/purge.log";
+  ServerProcess server({"serve", "-c", path}, log);
+  const std::string token = get_token();
+  ASSERT_FALSE(token.empty());
+  bool purged = false;
+  for (int i = 0; i < 100 && !purged; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    purged = read_file_text(log).find("\"store_purged\"") != std::string::npos;
+  }
+  EXPECT_TRUE(purged) << read_file_text(log);
+  auto r = introspect(token);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("\"active\":false"), std::string::npos) << r.body;
+  EXPECT_EQ(server.stop(), 0);
 }
 
 TEST_F(Serve, BrokenConfigurationIsRefusedNamingTheKey) {

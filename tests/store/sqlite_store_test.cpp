@@ -7,11 +7,16 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <thread>
+
+#include "core/clock.hpp"
+#include "store/housekeeping.hpp"
 
 using namespace fapigate;
 using namespace fapigate::store;
@@ -433,6 +438,80 @@ TEST_F(SqliteStoreTest, PurgeExpiredDeletesRowsExpiredBeforeTheTime) {
   n = s->purge_expired(1'000);
   ASSERT_TRUE(n);
   EXPECT_EQ(*n, 0u);
+}
+
+// --- Upkeep (store/housekeeping.hpp) ---------------------------------------------------------
+
+TEST_F(SqliteStoreTest, RevokedGrantMarksArePurgedByAge) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->revoke_grant("g1"));
+  const std::int64_t marked = std::time(nullptr);  // revoked_at is the database's clock
+  ASSERT_TRUE(*s->grant_revoked("g1"));
+  auto kept = s->purge_revoked_grants(marked - 60);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(*kept, 0u);
+  EXPECT_TRUE(*s->grant_revoked("g1"));
+  auto gone = s->purge_revoked_grants(marked + 60);
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(*gone, 1u);
+  EXPECT_FALSE(*s->grant_revoked("g1"));
+}
+
+// One pass: expired tokens and replay entries go, live ones stay; a revoked-grant mark stays
+// while younger than the retention.
+TEST_F(SqliteStoreTest, PurgeOnceRemovesOnlyWhatCanNoLongerMatter) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->put_client(full_client("partner")));
+  const std::int64_t now = std::time(nullptr);
+  ASSERT_TRUE(s->put_token(token("old", "partner", "", now - 10)));
+  ASSERT_TRUE(s->put_token(token("live", "partner", "", now + 300)));
+  ASSERT_TRUE(*s->remember_once("jti-old", now - 5, now - 100));
+  ASSERT_TRUE(*s->remember_once("jti-live", now + 60, now));
+  ASSERT_TRUE(s->revoke_grant("g-revoked"));
+
+  auto counts = purge_once(*s, now, /*revoked_grant_retention=*/3600);
+  ASSERT_TRUE(counts) << counts.error().message();
+  EXPECT_EQ(counts->expired, 1u);
+  EXPECT_EQ(counts->replay, 1u);
+  EXPECT_EQ(counts->revoked_grants, 0u);
+  EXPECT_FALSE(*s->find_token("old"));
+  EXPECT_TRUE(*s->find_token("live"));
+  EXPECT_FALSE(*s->remember_once("jti-live", now + 60, now)) << "a live jti is still a replay";
+  EXPECT_TRUE(*s->grant_revoked("g-revoked"));
+
+  // Past the retention the mark goes too.
+  counts = purge_once(*s, now + 7200, 3600);
+  ASSERT_TRUE(counts);
+  EXPECT_EQ(counts->revoked_grants, 1u);
+  EXPECT_FALSE(*s->grant_revoked("g-revoked"));
+}
+
+// The background pass runs by itself, on the clock it is given.
+TEST_F(SqliteStoreTest, HousekeeperPurgesWithoutBeingAsked) {
+  auto s = open();
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->put_client(full_client("partner")));
+  ASSERT_TRUE(s->put_token(token("t1", "partner", "", 100)));
+  ASSERT_TRUE(s->put_token(token("t2", "partner", "", 5'000)));
+  fapigate::core::ManualClock clock(1'000);
+  {
+    Housekeeper keeper(*s, clock, std::chrono::milliseconds(10), 3600);
+    for (int i = 0; i < 300 && keeper.totals().expired == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(keeper.totals().expired, 1u);
+    EXPECT_FALSE(*s->find_token("t1"));
+    EXPECT_TRUE(*s->find_token("t2"));
+    clock.advance(5'000);
+    for (int i = 0; i < 300 && keeper.totals().expired < 2; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(keeper.totals().expired, 2u);
+    EXPECT_EQ(keeper.failures(), 0u);
+  }
+  EXPECT_FALSE(*s->find_token("t2"));
 }
 
 // --- Files -----------------------------------------------------------------------------------

@@ -233,6 +233,7 @@ constexpr const char* kGrantRevoked = "SELECT 1 FROM revoked_grants WHERE grant_
 constexpr const char* kRevokeGrant =
     "UPDATE tokens SET revoked = 1 WHERE grant_id = ?1 AND grant_id <> '' AND revoked = 0";
 constexpr const char* kPurgeExpired = "DELETE FROM tokens WHERE expires_at < ?1";
+constexpr const char* kPurgeRevokedGrants = "DELETE FROM revoked_grants WHERE revoked_at < ?1";
 
 constexpr const char* kCodeColumns =
     "code_hash, client_id, subject, scope, redirect_uri, code_challenge, nonce, acr, auth_time, "
@@ -749,32 +750,23 @@ public:
 
   Result<std::size_t> purge_expired(std::int64_t before) override {
     return guarded<std::size_t>("purge_expired", [&]() -> Result<std::size_t> {
-      auto s = prepare(kPurgeExpired);
-      if (!s) {
-        return s.error();
+      auto tokens = delete_before(kPurgeExpired, before, "purge_expired");
+      if (!tokens) {
+        return tokens;
       }
-      StmtUse use(*s);
-      if (int rc = sqlite3_bind_int64(*s, 1, before); rc != SQLITE_OK) {
-        return fail(rc, "purge_expired");
-      }
-      if (auto r = step_done(*s, "purge_expired"); !r) {
-        return r.error();
-      }
-      auto removed = static_cast<std::size_t>(sqlite3_changes64(db_));
       // Codes too: a used code is kept until it expires so that a second use is recognised
       // (and revokes its grant); after that it is only an unknown code.
-      auto c = prepare(kPurgeExpiredCodes);
-      if (!c) {
-        return c.error();
+      auto codes = delete_before(kPurgeExpiredCodes, before, "purge_expired");
+      if (!codes) {
+        return codes;
       }
-      StmtUse use_codes(*c);
-      if (int rc = sqlite3_bind_int64(*c, 1, before); rc != SQLITE_OK) {
-        return fail(rc, "purge_expired");
-      }
-      if (auto r = step_done(*c, "purge_expired"); !r) {
-        return r.error();
-      }
-      return removed + static_cast<std::size_t>(sqlite3_changes64(db_));
+      return *tokens + *codes;
+    });
+  }
+
+  Result<std::size_t> purge_revoked_grants(std::int64_t revoked_before) override {
+    return guarded<std::size_t>("purge_revoked_grants", [&]() -> Result<std::size_t> {
+      return delete_before(kPurgeRevokedGrants, revoked_before, "purge_revoked_grants");
     });
   }
 
@@ -1325,15 +1317,12 @@ private:
   }
 
   Result<std::size_t> purge_replay_locked(std::int64_t before) {
-    auto s = prepare(kPurgeReplay);
-    if (!s) {
-      return s.error();
-    }
-    StmtUse use(*s);
-    if (int rc = sqlite3_bind_int64(*s, 1, before); rc != SQLITE_OK) {
-      return fail(rc, "purge_replay");
-    }
-    if (auto r = step_done(*s, "purge_replay"); !r) {
+    return delete_before(kPurgeReplay, before, "purge_replay");
+  }
+
+  // A DELETE ... WHERE column < ?1: how many rows went.
+  Result<std::size_t> delete_before(const char* sql, std::int64_t before, const char* op) {
+    if (auto r = exec_one_int(sql, before, op); !r) {
       return r.error();
     }
     return static_cast<std::size_t>(sqlite3_changes64(db_));
