@@ -110,6 +110,22 @@ protected:
            "      ca_file: pki/ca.pem\n      audiences: [" + audience() + "]\n";
   }
 
+  // The AS issues opaque tokens for the gateway's audience and lets gateway-client introspect
+  // them (under authorization_server); the gateway's issuer entry for them finds the
+  // introspection endpoint (mTLS alias) and JWKS by discovery.
+  std::string opaque_resources() const {
+    return "  resources:\n    - audience: " + audience() +
+           "\n      access_token_format: opaque\n"
+           "      introspection_clients: [gateway-client]\n";
+  }
+  std::string opaque_issuer() const {
+    return "    - issuer: " + issuer() + "\n      ca_file: pki/ca.pem\n"
+           "      client_cert_file: pki/other-partner.pem\n"
+           "      client_key_file: pki/other-partner.key\n"
+           "      audiences: [" + audience() + "]\n      opaque_tokens: true\n"
+           "      introspection_client_id: gateway-client\n";
+  }
+
   std::string demo_routes() const {
     return "    - name: payments\n      path: /domestic-payments\n      methods: [POST]\n"
            "      scopes: [payments]\n      upstream: http://127.0.0.1:" + port(3) + "\n"
@@ -178,15 +194,6 @@ TEST_F(GatewayFlow, PhantomTokenReachesTheUpstreamAsAGatewaySignedJwt) {
   auto key = crypto::Key::generate(crypto::KeyType::Ec);
   ASSERT_TRUE(key);
   write("upstream-signing.pem", key->private_pem());
-  const std::string resources = "  resources:\n    - audience: " + audience() +
-                                "\n      access_token_format: opaque\n"
-                                "      introspection_clients: [gateway-client]\n";
-  const std::string opaque_issuer =
-      "    - issuer: " + issuer() + "\n      ca_file: pki/ca.pem\n"
-      "      client_cert_file: pki/other-partner.pem\n"
-      "      client_key_file: pki/other-partner.key\n"
-      "      audiences: [" + audience() + "]\n      opaque_tokens: true\n"
-      "      introspection_client_id: gateway-client\n";
   const std::string routes =
       "    - name: accounts\n      path: /accounts\n      methods: [GET]\n"
       "      scopes: [accounts]\n      upstream: http://127.0.0.1:" + port(3) + "\n"
@@ -195,8 +202,8 @@ TEST_F(GatewayFlow, PhantomTokenReachesTheUpstreamAsAGatewaySignedJwt) {
       "  upstream_token_signing:\n    key_file: upstream-signing.pem\n"
       "    kid: gw-upstream-1\n    issuer: https://gateway.bank.test\n";
   auto path = write("gw-signed.yaml",
-                    as_yaml(resources) + gateway_yaml(mtls_listener(), opaque_issuer, routes,
-                                                      signing) +
+                    as_yaml(opaque_resources()) +
+                        gateway_yaml(mtls_listener(), opaque_issuer(), routes, signing) +
                         "admin:\n  enabled: true\n  listener:\n    port: 0\n");
   std::string out;
   ASSERT_EQ(run_fapigate({"check", "-c", path}, &out), 0) << out;
@@ -235,20 +242,9 @@ TEST_F(GatewayFlow, PhantomTokenReachesTheUpstreamAsAGatewaySignedJwt) {
 }
 
 TEST_F(GatewayFlow, PhantomTokenEndToEnd) {
-  // The AS issues opaque tokens for this audience and lets gateway-client introspect them; the
-  // gateway finds the introspection endpoint (mTLS alias) and JWKS by discovery.
-  const std::string resources = "  resources:\n    - audience: " + audience() +
-                                "\n      access_token_format: opaque\n"
-                                "      introspection_clients: [gateway-client]\n";
-  const std::string opaque_issuer =
-      "    - issuer: " + issuer() + "\n      ca_file: pki/ca.pem\n"
-      "      client_cert_file: pki/other-partner.pem\n"
-      "      client_key_file: pki/other-partner.key\n"
-      "      audiences: [" + audience() + "]\n      opaque_tokens: true\n"
-      "      introspection_client_id: gateway-client\n";
-  auto path = write("phantom.yaml", as_yaml(resources) + gateway_yaml(mtls_listener(),
-                                                                      opaque_issuer,
-                                                                      demo_routes()));
+  auto path = write("phantom.yaml", as_yaml(opaque_resources()) +
+                                        gateway_yaml(mtls_listener(), opaque_issuer(),
+                                                     demo_routes()));
   std::string out;
   ASSERT_EQ(run_fapigate({"check", "-c", path}, &out), 0) << out;
   ServerProcess server({"serve", "-c", path}, dir_.path() + "/phantom.log");
