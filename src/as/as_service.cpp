@@ -1,7 +1,6 @@
 #include "as/as_service.hpp"
 
 #include <exception>
-#include <fstream>
 
 #include "as/as_context.hpp"
 #include "as/as_metrics.hpp"
@@ -11,6 +10,7 @@
 #include "as/endpoints/front_channel.hpp"
 #include "as/password.hpp"
 #include "as/endpoints/registration.hpp"
+#include "core/files.hpp"
 #include "core/log.hpp"
 #include "jose/alg.hpp"
 
@@ -36,17 +36,12 @@ Result<std::string> load_client_jwks(const config::ClientRegistration& c, std::s
                                              {"reason", std::string(why)}});
     return make_error_code(boost::system::errc::invalid_argument);
   };
-  std::ifstream in(c.jwks_file, std::ios::binary);
-  if (!in) {
-    return bad("cannot open the file");
+  auto read = core::read_file_bounded(c.jwks_file, kMaxBytes);
+  if (!read) {
+    return bad(read.error() == boost::system::errc::file_too_large ? "larger than 64 KiB"
+                                                                    : "cannot open the file");
   }
-  std::string text;
-  text.resize(kMaxBytes + 1);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > kMaxBytes) {
-    return bad("larger than 64 KiB");
-  }
+  const std::string& text = *read;
   auto jwks = parse_client_jwks(text);
   if (!jwks) {
     // A private member is refused too: the client must not hand over its private key.

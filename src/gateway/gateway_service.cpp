@@ -3,12 +3,11 @@
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
 #include <boost/json/serialize.hpp>
 
 #include "core/cidr.hpp"
+#include "core/files.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
@@ -510,17 +509,18 @@ private:
   core::CidrSet trusted_;
 };
 
+// A key file named by the configuration: a JWKS is at most 256 KiB (jose::JwksLimits).
+constexpr std::size_t kMaxKeyFileBytes = 256 * 1024;
+
 Result<std::shared_ptr<const jose::VerifierSet>> load_extra_keys(const config::Issuer& issuer) {
   if (issuer.extra_keys_file.empty()) {
     return std::shared_ptr<const jose::VerifierSet>();
   }
-  std::ifstream in(issuer.extra_keys_file, std::ios::binary);
-  if (!in) {
-    return make_error_code(boost::system::errc::no_such_file_or_directory);
+  auto read = core::read_file_bounded(issuer.extra_keys_file, kMaxKeyFileBytes);
+  if (!read) {
+    return read.error();
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
+  const std::string& text = *read;
   // A file may hold one JWK or a JWKS; private members are ignored, only public halves verify.
   auto jwks = jose::parse_jwks(text);
   if (!jwks) {

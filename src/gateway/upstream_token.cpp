@@ -1,11 +1,10 @@
 #include "gateway/upstream_token.hpp"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include <boost/json/serialize.hpp>
 
+#include "core/files.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "crypto/digest.hpp"
@@ -17,14 +16,15 @@ namespace {
 
 namespace json = boost::json;
 
+// A private key file: PEM or one JWK, far below this.
+constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
+
 Result<crypto::Key> load_key(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    return make_error_code(boost::system::errc::no_such_file_or_directory);
+  auto read = core::read_file_bounded(file, kMaxKeyFileBytes);
+  if (!read) {
+    return read.error();
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
+  const std::string& text = *read;
   if (text.find("-----BEGIN") != std::string::npos) {
     return crypto::Key::from_pem(text);
   }
@@ -123,7 +123,6 @@ Result<std::string> UpstreamTokenSigner::token_for(const VerifiedToken& token,
     core::log::error("upstream_token_sign_failed", {{"error", jwt.error().message()}});
     return jwt.error();
   }
-  signatures_.fetch_add(1, std::memory_order_relaxed);
   // Reused until a margin before its exp, so an upstream never gets one about to lapse.
   const std::int64_t margin = std::min<std::int64_t>(10, (exp - now) / 4);
   if (!key.empty() && exp - margin > now) {

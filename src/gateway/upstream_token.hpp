@@ -6,7 +6,6 @@
 // not a signature.
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <string>
 
@@ -35,7 +34,6 @@ public:
 
   // The public key as a JWKS document (what upstreams verify with).
   const std::string& jwks() const { return jwks_; }
-  std::uint64_t signatures() const { return signatures_.load(std::memory_order_relaxed); }
 
   UpstreamTokenSigner(config::UpstreamTokenSigning settings, std::shared_ptr<const crypto::Signer> signer,
                       std::string kid, std::string jwks, std::size_t cache_entries,
@@ -48,7 +46,6 @@ private:
   std::string jwks_;
   TokenCache cache_;  // by incoming token hash + audience
   const core::Clock& clock_;
-  std::atomic<std::uint64_t> signatures_{0};
 };
 
 }  // namespace fapigate::gw

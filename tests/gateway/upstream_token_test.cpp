@@ -167,6 +167,7 @@ TEST_F(UpstreamTokens, AKeyThatCannotSignRefusesToStart) {
   ASSERT_TRUE(key);
   for (const std::string& file :
        {temp_file("public.pem", key->public_pem()), temp_file("garbage.pem", "not a key"),
+        temp_file("huge.pem", std::string(70 * 1024, 'A')),  // past the 64 KiB bound
         std::string("/nonexistent/upstream.pem")}) {
     EXPECT_FALSE(GatewayService::create(with_signing(file), deps)) << file;
   }

@@ -514,6 +514,27 @@ TEST_F(SqliteStoreTest, HousekeeperPurgesWithoutBeingAsked) {
   EXPECT_FALSE(*s->find_token("t2"));
 }
 
+// A store that cannot write: the pass fails, is counted, and the task keeps running.
+TEST_F(SqliteStoreTest, HousekeeperCountsAFailedPassAndKeepsGoing) {
+  {
+    auto s = open();
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(s->put_client(full_client("partner")));
+    ASSERT_TRUE(s->put_token(token("t1", "partner", "", 100)));
+  }
+  auto ro = open(SqliteOptions{.read_only = true});
+  ASSERT_TRUE(ro);
+  EXPECT_FALSE(purge_once(*ro, 1'000, 3600));
+  fapigate::core::ManualClock clock(1'000);
+  Housekeeper keeper(*ro, clock, std::chrono::milliseconds(10), 3600);
+  for (int i = 0; i < 300 && keeper.failures() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(keeper.failures(), 2u) << "a failed pass must not end the task";
+  EXPECT_EQ(keeper.totals().expired, 0u);
+  EXPECT_TRUE(*ro->find_token("t1"));
+}
+
 // --- Files -----------------------------------------------------------------------------------
 
 TEST_F(SqliteStoreTest, DataSurvivesReopen) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <limits>
 
 #include <boost/json/serialize.hpp>
@@ -10,6 +9,7 @@
 #include "as/checks/client_assertion.hpp"
 #include "as/checks/client_auth.hpp"
 #include "as/checks/client_metadata.hpp"
+#include "core/files.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
@@ -38,15 +38,10 @@ Result<std::string> read_bounded(const std::string& path, std::string_view key) 
                {{"key", key}, {"file", path}, {"reason", std::string(why)}});
     return make_error_code(boost::system::errc::invalid_argument);
   };
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return fail("cannot open the file");
-  }
-  std::string text(kMaxFileBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > kMaxFileBytes) {
-    return fail("larger than 64 KiB");
+  auto text = core::read_file_bounded(path, kMaxFileBytes);
+  if (!text) {
+    return fail(text.error() == boost::system::errc::file_too_large ? "larger than 64 KiB"
+                                                                     : "cannot open the file");
   }
   return text;
 }
