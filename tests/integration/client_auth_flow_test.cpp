@@ -63,11 +63,9 @@ void write(const std::string& path, const std::string& text) {
 class ClientAuthFlow : public ::testing::Test {
 protected:
   void SetUp() override {
-    std::string out;
-    ASSERT_EQ(run_fapigate({"pki", "init", "--dir", dir_.path()}, &out), 0) << out;
-    pki_ = dir_.path() + "/pki/";
-    auto partner = crypto::parse_certificate_pem(read_file_text(pki_ + "partner.pem"));
+    auto partner = init_pki(dir_.path());
     ASSERT_TRUE(partner);
+    pki_ = dir_.path() + "/pki/";
     partner_dn_ = partner->subject_dn;
     partner_x5t_ = crypto::x5t_s256(partner->der);
 

@@ -40,6 +40,15 @@ bool port_free(std::uint16_t port) {
 
 }  // namespace
 
+Result<crypto::Certificate> init_pki(const std::string& dir) {
+  std::string out;
+  if (run_fapigate({"pki", "init", "--dir", dir}, &out) != 0) {
+    std::fprintf(stderr, "fapigate pki init failed: %s\n", out.c_str());
+    return make_error_code(boost::system::errc::io_error);
+  }
+  return crypto::parse_certificate_pem(read_file_text(dir + "/pki/partner.pem"));
+}
+
 std::uint16_t ready_port(const std::string& ready, const std::string& name) {
   const auto at = ready.find(" " + name + "=");
   if (at == std::string::npos) {

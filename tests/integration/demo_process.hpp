@@ -11,6 +11,9 @@
 
 #include <boost/json/object.hpp>
 
+#include "core/result.hpp"
+#include "crypto/x509.hpp"
+
 namespace fapigate::testing {
 
 // A fapigate child process whose stdout is watched for the `ready` line; stderr goes to a file.
@@ -39,6 +42,9 @@ private:
 
 // The whole file, or "" when it cannot be read.
 std::string read_file_text(const std::string& path);
+// `fapigate pki init --dir DIR` (a CA, server and partner certificates under DIR/pki/), then
+// the partner's certificate parsed; an error when either step fails.
+Result<crypto::Certificate> init_pki(const std::string& dir);
 // The port of "name=port" on a `fapigate serve` ready line; 0 when absent.
 std::uint16_t ready_port(const std::string& ready, const std::string& name);
 

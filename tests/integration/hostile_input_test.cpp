@@ -1537,11 +1537,9 @@ TEST(HostileLogin, BruteForceIsThrottledPerUserAndPerAddress) {
 class HostileServe : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string out;
-    ASSERT_EQ(run_fapigate({"pki", "init", "--dir", dir_.path()}, &out), 0) << out;
-    pki_ = dir_.path() + "/pki/";
-    auto cert = crypto::parse_certificate_pem(read_file_text(pki_ + "partner.pem"));
+    auto cert = init_pki(dir_.path());
     ASSERT_TRUE(cert);
+    pki_ = dir_.path() + "/pki/";
     partner_dn_ = cert->subject_dn;
     partner_x5t_ = crypto::x5t_s256(cert->der);
     // A signing key the gateway trusts for the issuer (extra_keys_file), so a test can mint
@@ -1617,6 +1615,7 @@ class HostileServe : public ::testing::Test {
         std::to_string(upstream_.port()) + "\n      claim_headers: {X-User: sub}\n";
     const std::string path = dir_.path() + "/hostile.yaml";
     std::ofstream(path) << yaml;
+    std::string out;
     ASSERT_EQ(run_fapigate({"check", "-c", path}, &out), 0) << out;
     server_ = std::make_unique<ServerProcess>(std::vector<std::string>{"serve", "-c", path},
                                               dir_.path() + "/serve.log");

@@ -52,11 +52,9 @@ std::string shell(const std::string& cmd) {
 class PassthroughReload : public ::testing::Test {
 protected:
   void SetUp() override {
-    std::string out;
-    ASSERT_EQ(run_fapigate({"pki", "init", "--dir", dir_.path()}, &out), 0) << out;
-    pki_ = dir_.path() + "/pki/";
-    auto cert = crypto::parse_certificate_pem(read_file_text(pki_ + "partner.pem"));
+    auto cert = init_pki(dir_.path());
     ASSERT_TRUE(cert);
+    pki_ = dir_.path() + "/pki/";
     partner_dn_ = cert->subject_dn;
     base_ = find_free_port_base();
     ASSERT_FALSE(issue_server_cert("named").empty());
