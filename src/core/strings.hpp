@@ -12,6 +12,21 @@ namespace fapigate::core {
 bool iequals(std::string_view a, std::string_view b);
 std::string_view trim(std::string_view s);
 std::vector<std::string_view> split(std::string_view s, char sep);
+// The parts split() would return, handed to fn one by one without building a vector (for the
+// per-request paths); fn returns false to stop early. Returns false if fn stopped it.
+template <class Fn>
+bool for_each_part(std::string_view s, char sep, Fn&& fn) {
+  for (;;) {
+    const auto pos = s.find(sep);
+    if (!fn(s.substr(0, pos))) {
+      return false;
+    }
+    if (pos == std::string_view::npos) {
+      return true;
+    }
+    s.remove_prefix(pos + 1);
+  }
+}
 // Space-delimited OAuth lists (scope, RFC 6749 §3.3): empty items are dropped.
 std::vector<std::string> split_scopes(std::string_view s);
 // The inverse: values joined by single spaces (a scope string, a stored audience list).

@@ -33,10 +33,14 @@ const EVP_MD* sha256_md() {
 
 std::string sha256(std::string_view data) {
   const EVP_MD* md = sha256_md();
+  // One context per thread, re-initialised for every digest: EVP_Digest would allocate and
+  // free a context each call, and the gateway hashes every bearer token it sees.
+  thread_local const MdCtxPtr ctx(EVP_MD_CTX_new());
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (md == nullptr || EVP_Digest(data.data(), data.size(), out, &len, md, nullptr) != 1 ||
-      len != 32) {
+  if (md == nullptr || !ctx || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), out, &len) != 1 || len != 32) {
     // SHA-256 cannot fail on valid input; a failure means the library is unusable.
     fatal("SHA-256 unavailable");
   }

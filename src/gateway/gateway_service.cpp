@@ -66,12 +66,9 @@ bool is_b64token(std::string_view t) {
 }
 
 bool query_has_access_token(std::string_view query) {
-  for (auto part : core::split(query, '&')) {
-    if (part.substr(0, part.find('=')) == "access_token") {
-      return true;
-    }
-  }
-  return false;
+  return !core::for_each_part(query, '&', [](std::string_view part) {
+    return part.substr(0, part.find('=')) != "access_token";
+  });
 }
 
 }  // namespace

@@ -130,12 +130,14 @@ std::optional<std::string> normalize_path(std::string_view path) {
     // Many upstreams merge empty segments, so "//admin" could escape a placeholder match.
     return std::nullopt;
   }
-  for (auto seg : core::split(std::string_view(out).substr(1), '/')) {
-    // "..;x" is ".." to servlet-style upstreams that strip path parameters.
-    seg = seg.substr(0, seg.find(';'));
-    if (seg == "." || seg == "..") {
-      return std::nullopt;
-    }
+  const bool no_dot_segment =
+      core::for_each_part(std::string_view(out).substr(1), '/', [](std::string_view seg) {
+        // "..;x" is ".." to servlet-style upstreams that strip path parameters.
+        seg = seg.substr(0, seg.find(';'));
+        return seg != "." && seg != "..";
+      });
+  if (!no_dot_segment) {
+    return std::nullopt;
   }
   return out;
 }

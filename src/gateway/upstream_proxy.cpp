@@ -35,12 +35,13 @@ std::vector<std::string> connection_options(const http::Headers& headers) {
     if (!core::iequals(f.name, "Connection")) {
       continue;
     }
-    for (auto token : core::split(f.value, ',')) {
+    core::for_each_part(f.value, ',', [&](std::string_view token) {
       token = core::trim(token);
       if (!token.empty()) {
         out.emplace_back(token);
       }
-    }
+      return true;
+    });
   }
   return out;
 }
@@ -198,13 +199,13 @@ http::Response make_client_response(http::Response upstream, const std::string& 
   http::Response out;
   out.status = upstream.status;
   const auto options = connection_options(upstream.headers);
-  for (auto& f : upstream.headers.fields()) {
+  for (auto& f : upstream.headers.take_fields()) {
     if (listed(f.name, kHopByHop) || named_in(f.name, options) ||
         core::iequals(f.name, "Content-Length") ||
         core::iequals(f.name, "x-fapi-interaction-id")) {
       continue;
     }
-    out.headers.add(f.name, f.value);
+    out.headers.add(std::move(f.name), std::move(f.value));
   }
   out.headers.add("x-fapi-interaction-id", interaction_id);
   out.body = std::move(upstream.body);

@@ -50,6 +50,11 @@ std::size_t Headers::count(std::string_view name) const {
 }
 
 void Headers::add(std::string name, std::string value) {
+  if (fields_.empty()) {
+    // One allocation for a typical message instead of four regrowths (1, 2, 4, 8, 16) each
+    // moving every field: four header sets are built per proxied request.
+    fields_.reserve(kTypicalFieldCount);
+  }
   fields_.push_back({std::move(name), std::move(value)});
 }
 

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.hpp"
@@ -33,11 +34,15 @@ public:
   void remove(std::string_view name);
 
   const std::vector<Field>& fields() const { return fields_; }
+  // The fields, moved out (this set is left empty): for copying a message into another without
+  // allocating every name and value again.
+  std::vector<Field> take_fields() { return std::exchange(fields_, {}); }
   std::size_t size() const { return fields_.size(); }
   auto begin() const { return fields_.begin(); }
   auto end() const { return fields_.end(); }
 
 private:
+  static constexpr std::size_t kTypicalFieldCount = 16;
   std::vector<Field> fields_;
 };
 

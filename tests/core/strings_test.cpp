@@ -31,6 +31,28 @@ TEST(Strings, SpaceJoinedIsTheInverseOfSplitScopes) {
   EXPECT_EQ(split_scopes(space_joined(scopes)), scopes);
 }
 
+TEST(Strings, ForEachPartSeesWhatSplitReturns) {
+  for (std::string_view s : {"", "a", "a,b", ",a,,b,", ",", "access_token=x&y=1"}) {
+    for (char sep : {',', '&'}) {
+      std::vector<std::string_view> seen;
+      EXPECT_TRUE(for_each_part(s, sep, [&](std::string_view part) {
+        seen.push_back(part);
+        return true;
+      }));
+      EXPECT_EQ(seen, split(s, sep)) << "'" << s << "' split at " << sep;
+    }
+  }
+}
+
+TEST(Strings, ForEachPartStopsWhenAsked) {
+  std::vector<std::string_view> seen;
+  EXPECT_FALSE(for_each_part("a/../b", '/', [&](std::string_view part) {
+    seen.push_back(part);
+    return part != "..";
+  }));
+  EXPECT_EQ(seen, (std::vector<std::string_view>{"a", ".."}));  // "b" never looked at
+}
+
 TEST(Form, ParsesPercentAndPlus) {
   auto f = parse_form("grant_type=client_credentials&scope=a+b%20c&client_id=x%2Fy");
   ASSERT_TRUE(f);
