@@ -13,6 +13,7 @@
 #include <chrono>
 #include <deque>
 #include <future>
+#include <memory_resource>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -261,21 +262,45 @@ public:
   virtual void abort() = 0;
 };
 
-// Exchanges in flight, for aborting them all (client destroyed, worker stopping).
+// Exchanges in flight, for aborting them all (client destroyed, worker stopping). Intrusive:
+// an exchange carries one Entry per set it joins (two: its client's and its worker's), so
+// joining and leaving allocate nothing; there is one exchange per proxied request.
 class LiveSet {
 public:
+  struct Entry {
+    std::weak_ptr<ExchangeBase> exchange;
+    Entry* prev = nullptr;
+    Entry* next = nullptr;
+    LiveSet* set = nullptr;  // the set it is linked into; read and written under that set's lock
+  };
+
   // false once closed: the exchange fails at once.
-  bool add(ExchangeBase* e, std::weak_ptr<ExchangeBase> w) {
+  bool add(Entry& e, std::weak_ptr<ExchangeBase> w) {
     std::lock_guard lock(mu_);
     if (closed_) {
       return false;
     }
-    live_.emplace(e, std::move(w));
+    e.exchange = std::move(w);
+    e.set = this;
+    e.prev = nullptr;
+    e.next = head_;
+    if (head_ != nullptr) {
+      head_->prev = &e;
+    }
+    head_ = &e;
     return true;
   }
-  void remove(ExchangeBase* e) {
+  void remove(Entry& e) {
     std::lock_guard lock(mu_);
-    live_.erase(e);
+    if (e.set != this) {
+      return;  // never joined (the set was closed)
+    }
+    (e.prev != nullptr ? e.prev->next : head_) = e.next;
+    if (e.next != nullptr) {
+      e.next->prev = e.prev;
+    }
+    e.prev = e.next = nullptr;
+    e.set = nullptr;
   }
   // Every exchange still running fails with operation_aborted; with close, later ones too.
   void abort_all(bool close) {
@@ -283,9 +308,9 @@ public:
     {
       std::lock_guard lock(mu_);
       closed_ = closed_ || close;
-      for (auto& [p, w] : live_) {
-        if (auto e = w.lock()) {
-          running.push_back(std::move(e));
+      for (Entry* e = head_; e != nullptr; e = e->next) {
+        if (auto x = e->exchange.lock()) {  // null while its destructor waits to leave
+          running.push_back(std::move(x));
         }
       }
     }
@@ -297,7 +322,7 @@ public:
 private:
   std::mutex mu_;
   bool closed_ = false;
-  std::unordered_map<ExchangeBase*, std::weak_ptr<ExchangeBase>> live_;
+  Entry* head_ = nullptr;
 };
 
 // Caller-worker mode, the worker's side: an Asio service of the worker's io_context, so it goes
@@ -405,15 +430,15 @@ public:
   }
 
   ~Exchange() override {
-    core_->live.remove(this);
+    core_->live.remove(in_client_);
     if (worker_) {
-      worker_->live().remove(this);
+      worker_->live().remove(in_worker_);
     }
   }
 
   void start() {
-    if (!core_->live.add(this, this->weak_from_this()) ||
-        (worker_ && !worker_->live().add(this, this->weak_from_this()))) {
+    if (!core_->live.add(in_client_, this->weak_from_this()) ||
+        (worker_ && !worker_->live().add(in_worker_, this->weak_from_this()))) {
       // Never from inside send(): the caller may hold a lock its callback takes.
       net::post(ex_, [self = this->shared_from_this()] {
         self->finish(ErrorCode(net::error::operation_aborted));
@@ -579,7 +604,10 @@ private:
     if (ec) {
       return retry_or_finish(ec);
     }
-    parser_.emplace();
+    parser_.reset();
+    field_arena_.release();  // nothing allocated from it is alive any more
+    parser_.emplace(std::piecewise_construct, std::make_tuple(),
+                    std::make_tuple(FieldAllocator(&field_arena_)));
     parser_->header_limit(kMaxResponseHeader);
     parser_->body_limit(static_cast<std::uint64_t>(core_->options.max_response_bytes));
     if (head_) {
@@ -675,7 +703,15 @@ private:
   std::string wire_;  // the serialized request (kept for the one retry)
   bool head_ = false;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
+  LiveSet::Entry in_client_;  // core_->live
+  LiveSet::Entry in_worker_;  // worker_->live()
+  // The response's header fields are allocated from a buffer inside the exchange instead of
+  // one heap block per field; a larger head (bounded by kMaxResponseHeader) spills to the heap
+  // until the exchange ends. Declared before the parser, so it outlives the fields.
+  using FieldAllocator = std::pmr::polymorphic_allocator<char>;
+  std::array<std::byte, 1024> field_buffer_;
+  std::pmr::monotonic_buffer_resource field_arena_{field_buffer_.data(), field_buffer_.size()};
+  std::optional<bhttp::response_parser<bhttp::string_body, FieldAllocator>> parser_;
   bool reused_ = false;
   bool retried_ = false;
   bool timed_out_ = false;

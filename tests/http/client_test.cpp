@@ -8,6 +8,8 @@
 #include <future>
 #include <thread>
 
+#include <boost/beast/http/error.hpp>
+
 #include "core/base64url.hpp"
 #include "crypto/x509.hpp"
 #include "http/client.hpp"
@@ -226,6 +228,36 @@ TEST(HttpClient, ResponseBodyLimit) {
   EXPECT_FALSE(res.has_value());
   options.max_response_bytes = 5000;
   EXPECT_TRUE(send_sync(options, get(url(srv.port, "/"))).has_value());
+}
+
+// The response's fields are allocated from a 1 KiB buffer inside each exchange; a head several
+// times larger spills to the heap and still arrives whole, on a pooled connection too. A head
+// past the client's 64 KiB bound is an error, not a larger allocation.
+TEST(HttpClient, ResponseHeadBeyondTheInlineFieldBufferArrivesWhole) {
+  auto srv = TestServer::start(handler([](Request r, Responder respond) {
+    const int fields = r.path == "/huge" ? 700 : 60;
+    auto res = Response::text(200, "ok");
+    for (int i = 0; i < fields; ++i) {
+      res.headers.add("X-Field-" + std::to_string(i), std::string(100, static_cast<char>('a' + i % 26)));
+    }
+    respond(std::move(res));
+  }));
+  auto client = make_client({});
+  ASSERT_TRUE(client.has_value());
+  for (int round = 0; round < 3; ++round) {
+    auto res = send(**client, get(url(srv.port, "/big")));
+    ASSERT_TRUE(res.has_value()) << res.error().message();
+    EXPECT_EQ(res->body, "ok");
+    for (int i = 0; i < 60; ++i) {
+      EXPECT_EQ(res->headers.get("x-field-" + std::to_string(i)).value_or(""),
+                std::string(100, static_cast<char>('a' + i % 26)))
+          << i;
+    }
+  }
+  EXPECT_EQ(srv.server->stats().connections_accepted, 1u);
+  auto huge = send(**client, get(url(srv.port, "/huge")));  // ~75 KiB of head
+  ASSERT_FALSE(huge.has_value());
+  EXPECT_EQ(huge.error(), boost::beast::http::error::header_limit) << huge.error().message();
 }
 
 TEST(HttpClient, DestroyingTheClientFailsPendingCalls) {
