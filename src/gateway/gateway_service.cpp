@@ -100,7 +100,7 @@ ExtractedBearer extract_bearer(const http::Request& req) {
   if (!is_b64token(token)) {
     return {{}, GwErrc::AuthorizationInvalid};
   }
-  return {std::string(token), std::nullopt};
+  return {token, std::nullopt};
 }
 
 namespace {
@@ -314,7 +314,7 @@ public:
     if (bearer.error) {
       return refuse(*ctx, *bearer.error, ctx->route);
     }
-    verifier_->verify(std::move(bearer.token), [this, ctx](VerifyResult result) {
+    verifier_->verify(bearer.token, [this, ctx](VerifyResult result) {
       on_verified(ctx, std::move(result));
     });
   }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/model.hpp"
@@ -68,7 +69,7 @@ std::string interaction_id_for(const http::Request& request);
 // none: TokenInQuery, TokenMissing (none, or another scheme), AuthorizationInvalid (repeated
 // header, no token, not a b64token). Public for tests/gateway/gateway_headers_fuzz.cpp.
 struct ExtractedBearer {
-  std::string token;
+  std::string_view token;  // into the request's Authorization header: valid while it lives
   std::optional<GwErrc> error;
 };
 ExtractedBearer extract_bearer(const http::Request& request);

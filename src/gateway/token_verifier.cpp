@@ -102,7 +102,7 @@ void TokenVerifier::start_background_refresh(std::chrono::milliseconds tick) {
   refresher_ = std::make_unique<KeyRefresher>(std::move(all), tick);
 }
 
-void TokenVerifier::verify(std::string token, std::function<void(VerifyResult)> done) {
+void TokenVerifier::verify(std::string_view token, std::function<void(VerifyResult)> done) {
   const std::int64_t now = clock_.now();
   std::string hash = crypto::sha256(token);
   if (auto hit = cache_.find(hash, now)) {
@@ -115,7 +115,7 @@ void TokenVerifier::verify(std::string token, std::function<void(VerifyResult)> 
   }
   // RFC 7515 §7.1: a JWS compact serialisation has exactly two dots; anything else that passed
   // the b64token check is an opaque reference token.
-  if (opaque_issuer_ && token.find('.') == std::string::npos) {
+  if (opaque_issuer_ && token.find('.') == std::string_view::npos) {
     verify_opaque(std::move(hash), token, std::move(done));
     return;
   }
@@ -218,7 +218,7 @@ struct OpaquePending {
 
 }  // namespace
 
-void TokenVerifier::verify_opaque(std::string hash, const std::string& token,
+void TokenVerifier::verify_opaque(std::string hash, std::string_view token,
                                   std::function<void(VerifyResult)> done) {
   if (token.size() > kMaxOpaqueToken) {
     done(make_error_code(GwErrc::TokenMalformed));
@@ -228,7 +228,7 @@ void TokenVerifier::verify_opaque(std::string hash, const std::string& token,
   pending->token_hash = std::move(hash);
   pending->issuer = opaque_issuer_;
   pending->done = std::move(done);
-  opaque_issuer_->introspect(token, [this, pending](Result<http::Response> r) {
+  opaque_issuer_->introspect(std::string(token), [this, pending](Result<http::Response> r) {
     const auto& settings = pending->issuer->settings();
     if (!r || r->status != 200) {
       core::log::warn("introspection_failed",

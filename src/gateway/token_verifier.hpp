@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
@@ -28,7 +29,10 @@ public:
 
   // `done` runs exactly once, possibly on another thread (after a JWKS fetch). Errors are
   // GwErrc values.
-  void verify(std::string token, std::function<void(VerifyResult)> done);
+  // The token is only read during the call: whatever an asynchronous lookup needs later (the
+  // parsed JWS, the hash, the opaque token for introspection) is copied first, so a cache hit
+  // costs no copy of it.
+  void verify(std::string_view token, std::function<void(VerifyResult)> done);
 
   // Starts a JWKS fetch for every issuer (startup warm-up).
   void prefetch_all();
@@ -44,7 +48,7 @@ public:
 
 private:
   // Phantom token (RFC 7662 + RFC 9701) at the issuer that takes opaque tokens.
-  void verify_opaque(std::string hash, const std::string& token,
+  void verify_opaque(std::string hash, std::string_view token,
                      std::function<void(VerifyResult)> done);
 
   std::map<std::string, std::shared_ptr<IssuerKeys>, std::less<>> issuers_;
