@@ -124,12 +124,18 @@ void IssuerKeys::find(std::string kid, jose::Alg alg, Found done) {
     done(std::move(found));
     return;
   }
-  const std::int64_t interval = keys_ ? settings_.jwks_refetch_min_interval
-                                      : std::min(settings_.jwks_refetch_min_interval,
-                                                 kFirstLoadRetrySeconds);
-  const bool may_refetch = fetches_ == 0 || now - last_attempt_ >= interval;
+  const std::int64_t next_fetch = last_attempt_ + refetch_interval_locked();
+  const bool may_refetch = fetches_ == 0 || now >= next_fetch;
   if (!fetching_ && !may_refetch) {
-    // A made-up kid (or iss) must not make the gateway hammer the issuer.
+    // A made-up kid (or iss) must not make the gateway hammer the issuer. But a key the issuer
+    // published just after our last fetch (a rotation) is worth a short wait for the next
+    // permitted one rather than a refusal: refresh_if_due() starts it. Bounded in time and in
+    // how many lookups wait, so made-up kids cost neither fetches nor unbounded memory.
+    if (hold_unknown_kids_ && next_fetch - now <= kMaxHoldSeconds &&
+        waiters_.size() < kMaxHeldLookups) {
+      waiters_.push_back({std::move(kid), alg, std::move(done)});
+      return;
+    }
     lock.unlock();
     done(std::move(found));
     return;
@@ -153,16 +159,29 @@ bool IssuerKeys::refresh_due_locked(std::int64_t now) const {
           last_attempt_ <= fetched_at_);
 }
 
+std::int64_t IssuerKeys::refetch_interval_locked() const {
+  return keys_ ? settings_.jwks_refetch_min_interval
+               : std::min(settings_.jwks_refetch_min_interval, kFirstLoadRetrySeconds);
+}
+
+void IssuerKeys::hold_unknown_kids_for_next_fetch(bool on) {
+  std::lock_guard lock(mu_);
+  hold_unknown_kids_ = on;
+}
+
 bool IssuerKeys::refresh_if_due() {
   {
     std::lock_guard lock(mu_);
     const std::int64_t now = clock_.now();
+    // Lookups of an unknown kid held by find() for the next permitted fetch.
+    const bool held_due =
+        !waiters_.empty() && !fetching_ && now - last_attempt_ >= refetch_interval_locked();
     // Never loaded (the warm-up failed): retried as a lookup of an unknown kid would be.
     const bool first_load_due =
         !keys_ && !fetching_ &&
         (fetches_ == 0 || now - last_attempt_ >= std::min(settings_.jwks_refetch_min_interval,
                                                           kFirstLoadRetrySeconds));
-    if (!first_load_due && !refresh_due_locked(now)) {
+    if (!first_load_due && !held_due && !refresh_due_locked(now)) {
       return false;
     }
     begin_fetch_locked();

@@ -56,9 +56,17 @@ public:
   void prefetch();
 
   // Starts a background fetch when one is due without any lookup: the keys have passed 80% of
-  // their lifetime, or never loaded; a failing issuer no more often than find() would retry
-  // it. True when a fetch started. For gw::KeyRefresher.
+  // their lifetime, or never loaded, or lookups are held for the next permitted refetch; a
+  // failing issuer no more often than find() would retry it. True when a fetch started. For
+  // gw::KeyRefresher.
   bool refresh_if_due();
+  // Set by the gateway when a gw::KeyRefresher calls refresh_if_due() for this issuer: an
+  // unknown kid that arrives within jwks_refetch_min_interval of the last fetch, with the next
+  // permitted fetch at most kMaxHoldSeconds away, then waits for that fetch instead of being
+  // refused. Without a refresher nothing would start that fetch, so it stays refused at once.
+  void hold_unknown_kids_for_next_fetch(bool on);
+  static constexpr std::int64_t kMaxHoldSeconds = 2;
+  static constexpr std::size_t kMaxHeldLookups = 256;
 
   std::uint64_t fetch_count() const;
   // Fetches that brought no usable JWKS (transport error, HTTP status, invalid document).
@@ -86,6 +94,8 @@ private:
   // Loaded keys past 80% of their lifetime, not already being fetched, and not retried sooner
   // than allowed after a failed refresh.
   bool refresh_due_locked(std::int64_t now) const;
+  // How often an unknown kid may make the gateway fetch again.
+  std::int64_t refetch_interval_locked() const;
   void send_jwks_fetch();
   void on_discovered(Result<http::Response> response);
   // Marks a fetch as started; the caller sends it with send_fetch() after unlocking.
@@ -106,6 +116,7 @@ private:
   std::string introspection_endpoint_;
   std::int64_t last_attempt_ = 0;      // last fetch started
   bool fetching_ = false;
+  bool hold_unknown_kids_ = false;
   std::uint64_t fetches_ = 0;
   std::uint64_t fetch_failures_ = 0;
   struct Waiter {

@@ -97,6 +97,7 @@ void TokenVerifier::start_background_refresh(std::chrono::milliseconds tick) {
   }
   std::vector<std::shared_ptr<IssuerKeys>> all;
   for (const auto& [name, keys] : issuers_) {
+    keys->hold_unknown_kids_for_next_fetch(true);
     all.push_back(keys);
   }
   refresher_ = std::make_unique<KeyRefresher>(std::move(all), tick);

@@ -2,6 +2,7 @@
 // expiry, stale keys bounded by jwks_max_stale, discovery of jwks_uri with the issuer checked.
 #include "gateway_fixture.hpp"
 
+#include <optional>
 #include <thread>
 
 #include "gateway/jwks_cache.hpp"
@@ -139,6 +140,72 @@ TEST_F(JwksLifecycle, RefreshIfDueRetriesAFailingIssuerNoMoreOftenThanLookupsWou
   EXPECT_TRUE(keys->refresh_if_due());
   fake_->run_all();
   EXPECT_EQ(fake_->count(kJwksA), 3u);
+}
+
+// A key the issuer published just after the gateway's last fetch (a rotation), within the
+// refetch interval: with a refresher running, the lookup waits for the next permitted fetch
+// and finds the key there instead of being refused.
+TEST_F(JwksLifecycle, UnknownKidWaitsForTheNextPermittedFetchWhenARefresherRuns) {
+  auto settings = issuer(kIssA, kJwksA);
+  settings.jwks_refetch_min_interval = 2;
+  serve_jwks_a("max-age=100");
+  auto keys = std::make_shared<IssuerKeys>(settings, fake_, clock_, nullptr);
+  keys->hold_unknown_kids_for_next_fetch(true);
+  ASSERT_TRUE(keys->refresh_if_due());
+  fake_->run_all();
+  ASSERT_TRUE(keys->keys_loaded());
+  // The issuer publishes a rotated key right after that fetch.
+  fake_->respond_json(kJwksA, 200,
+                      jwks_json({&data_->a_rsa, &data_->a_ec, &data_->a_ed, &data_->a_ec_rotated}));
+  std::optional<KeyLookup> answer;
+  keys->find("a-ec-2", jose::Alg::ES256, [&](KeyLookup k) { answer = std::move(k); });
+  EXPECT_FALSE(answer) << "answered before any fetch could bring the key";
+  EXPECT_EQ(fake_->count(kJwksA), 1u);
+  clock_.advance(1);
+  EXPECT_FALSE(keys->refresh_if_due()) << "the interval has not passed";
+  clock_.advance(1);
+  EXPECT_TRUE(keys->refresh_if_due());
+  fake_->run_all();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->outcome, KeyLookup::Outcome::Found);
+  EXPECT_EQ(fake_->count(kJwksA), 2u);
+}
+
+// The hold is bounded: not without a refresher to start the fetch, not when the next permitted
+// fetch is further away than kMaxHoldSeconds, and not for more than kMaxHeldLookups lookups;
+// those are refused at once, as before, and none of them makes a fetch.
+TEST_F(JwksLifecycle, UnknownKidIsRefusedAtOnceWhenItCannotBeHeld) {
+  auto refused_at_once = [&](IssuerKeys& keys, const std::string& kid) {
+    // A held lookup is answered later (at the latest when its IssuerKeys goes): the answer
+    // must outlive this call.
+    auto answer = std::make_shared<std::optional<KeyLookup>>();
+    keys.find(kid, jose::Alg::ES256, [answer](KeyLookup k) { *answer = std::move(k); });
+    return answer->has_value() && (*answer)->outcome == KeyLookup::Outcome::NoSuchKey;
+  };
+  serve_jwks_a("max-age=100");
+  {
+    auto settings = issuer(kIssA, kJwksA);
+    settings.jwks_refetch_min_interval = 2;
+    auto keys = std::make_shared<IssuerKeys>(settings, fake_, clock_, nullptr);  // no refresher
+    keys->prefetch();
+    fake_->run_all();
+    EXPECT_TRUE(refused_at_once(*keys, "made-up"));
+  }
+  {
+    auto settings = issuer(kIssA, kJwksA);  // jwks_refetch_min_interval 30
+    auto keys = std::make_shared<IssuerKeys>(settings, fake_, clock_, nullptr);
+    keys->hold_unknown_kids_for_next_fetch(true);
+    keys->prefetch();
+    fake_->run_all();
+    EXPECT_TRUE(refused_at_once(*keys, "made-up")) << "the next fetch is 30 s away";
+    clock_.advance(30 - IssuerKeys::kMaxHoldSeconds);
+    EXPECT_FALSE(refused_at_once(*keys, "made-up-held")) << "2 s away: held";
+    for (std::size_t i = 1; i < IssuerKeys::kMaxHeldLookups; ++i) {
+      keys->find("made-up-" + std::to_string(i), jose::Alg::ES256, [](KeyLookup) {});
+    }
+    EXPECT_TRUE(refused_at_once(*keys, "one-too-many"));
+  }
+  EXPECT_EQ(fake_->count(kJwksA), 2u) << "one load per IssuerKeys, nothing more";
 }
 
 // With no request at all: the first load, then a refresh at 80% of max-age, and nothing in
