@@ -2,6 +2,8 @@
 // destroyed even with a long interval.
 #include "core/periodic_task.hpp"
 
+#include "support/wait_until.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -14,13 +16,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-template <class Pred>
-bool wait_until(Pred pred) {
-  for (int i = 0; i < 300 && !pred(); ++i) {
-    std::this_thread::sleep_for(10ms);
-  }
-  return pred();
-}
+using testing::wait_until;
 
 TEST(PeriodicTask, RunsRepeatedlyUntilDestroyed) {
   std::atomic<int> calls{0};

@@ -7,6 +7,7 @@
 
 #include "gateway/jwks_cache.hpp"
 #include "gateway/key_refresher.hpp"
+#include "support/wait_until.hpp"
 
 namespace fapigate::gw::test {
 namespace {
@@ -215,9 +216,7 @@ TEST_F(JwksLifecycle, RefresherKeepsKeysFreshWithoutTraffic) {
   serve_jwks_a("max-age=100");
   auto keys = std::make_shared<IssuerKeys>(issuer(kIssA, kJwksA), fake_, clock_, nullptr);
   auto wait_for_fetches = [&](std::size_t n) {
-    for (int i = 0; i < 300 && fake_->count(kJwksA) < n; ++i) {
-      std::this_thread::sleep_for(10ms);
-    }
+    testing::wait_until([&] { return fake_->count(kJwksA) >= n; });
     return fake_->count(kJwksA);
   };
   {

@@ -13,6 +13,7 @@
 #include "core/json.hpp"
 #include "crypto/x509.hpp"
 #include "integration/demo_process.hpp"
+#include "support/wait_until.hpp"
 
 namespace fapigate::testing {
 namespace {
@@ -151,11 +152,9 @@ TEST_F(Serve, ExpiredTokensArePurgedFromTheStore) {
   ServerProcess server({"serve", "-c", path}, log);
   const std::string token = get_token();
   ASSERT_FALSE(token.empty());
-  bool purged = false;
-  for (int i = 0; i < 100 && !purged; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    purged = read_file_text(log).find("\"store_purged\"") != std::string::npos;
-  }
+  const bool purged = testing::wait_until(
+      [&] { return read_file_text(log).find("\"store_purged\"") != std::string::npos; },
+      std::chrono::seconds(10), std::chrono::milliseconds(100));
   EXPECT_TRUE(purged) << read_file_text(log);
   auto r = introspect(token);
   EXPECT_EQ(r.status, 200);

@@ -17,8 +17,10 @@
 
 #include "core/clock.hpp"
 #include "store/housekeeping.hpp"
+#include "support/wait_until.hpp"
 
 using namespace fapigate;
+using fapigate::testing::wait_until;
 using namespace fapigate::store;
 namespace fs = std::filesystem;
 
@@ -498,16 +500,12 @@ TEST_F(SqliteStoreTest, HousekeeperPurgesWithoutBeingAsked) {
   fapigate::core::ManualClock clock(1'000);
   {
     Housekeeper keeper(*s, clock, std::chrono::milliseconds(10), 3600);
-    for (int i = 0; i < 300 && keeper.totals().expired == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    EXPECT_TRUE(wait_until([&] { return keeper.totals().expired > 0; }));
     EXPECT_EQ(keeper.totals().expired, 1u);
     EXPECT_FALSE(*s->find_token("t1"));
     EXPECT_TRUE(*s->find_token("t2"));
     clock.advance(5'000);
-    for (int i = 0; i < 300 && keeper.totals().expired < 2; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
+    EXPECT_TRUE(wait_until([&] { return keeper.totals().expired >= 2; }));
     EXPECT_EQ(keeper.totals().expired, 2u);
     EXPECT_EQ(keeper.failures(), 0u);
   }
@@ -527,10 +525,8 @@ TEST_F(SqliteStoreTest, HousekeeperCountsAFailedPassAndKeepsGoing) {
   EXPECT_FALSE(purge_once(*ro, 1'000, 3600));
   fapigate::core::ManualClock clock(1'000);
   Housekeeper keeper(*ro, clock, std::chrono::milliseconds(10), 3600);
-  for (int i = 0; i < 300 && keeper.failures() < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_GE(keeper.failures(), 2u) << "a failed pass must not end the task";
+  EXPECT_TRUE(wait_until([&] { return keeper.failures() >= 2; }))
+      << "a failed pass must not end the task";
   EXPECT_EQ(keeper.totals().expired, 0u);
   EXPECT_TRUE(*ro->find_token("t1"));
 }
