@@ -173,15 +173,11 @@ bool IssuerKeys::refresh_if_due() {
   {
     std::lock_guard lock(mu_);
     const std::int64_t now = clock_.now();
-    // Lookups of an unknown kid held by find() for the next permitted fetch.
-    const bool held_due =
-        !waiters_.empty() && !fetching_ && now - last_attempt_ >= refetch_interval_locked();
-    // Never loaded (the warm-up failed): retried as a lookup of an unknown kid would be.
-    const bool first_load_due =
-        !keys_ && !fetching_ &&
-        (fetches_ == 0 || now - last_attempt_ >= std::min(settings_.jwks_refetch_min_interval,
-                                                          kFirstLoadRetrySeconds));
-    if (!first_load_due && !held_due && !refresh_due_locked(now)) {
+    // What a lookup of an unknown kid would fetch now: keys never loaded (the warm-up failed),
+    // or lookups that find() holds for the next permitted fetch.
+    const bool lookup_due = !fetching_ && (!keys_ || !waiters_.empty()) &&
+                            (fetches_ == 0 || now - last_attempt_ >= refetch_interval_locked());
+    if (!lookup_due && !refresh_due_locked(now)) {
       return false;
     }
     begin_fetch_locked();
