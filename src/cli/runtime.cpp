@@ -124,19 +124,17 @@ int run_roles(const config::Config& config,
       housekeeper = std::make_shared<store::Housekeeper>(
           *store, clock, std::chrono::seconds(config.store.purge_interval_seconds), retention);
       const std::weak_ptr<store::Housekeeper> weak = housekeeper;
-      for (const char* table : {"expired", "replay", "revoked_grants"}) {
+      using store::PurgeCounts;
+      using Count = std::pair<const char*, std::size_t PurgeCounts::*>;
+      for (const auto& [kind, count] : {Count{"expired", &PurgeCounts::expired},
+                                        Count{"replay", &PurgeCounts::replay},
+                                        Count{"revoked_grants", &PurgeCounts::revoked_grants}}) {
         metrics.counter_fn("fapigate_store_purged_rows_total",
                            "Rows the store's upkeep removed: expired tokens and codes, expired "
                            "replay-cache entries, old revoked-grant marks.",
-                           {{"kind", table}}, [weak, kind = std::string(table)]() -> std::uint64_t {
+                           {{"kind", kind}}, [weak, count = count]() -> std::uint64_t {
                              auto h = weak.lock();
-                             if (!h) {
-                               return 0;
-                             }
-                             const auto t = h->totals();
-                             return kind == "expired" ? t.expired
-                                    : kind == "replay" ? t.replay
-                                                       : t.revoked_grants;
+                             return h ? h->totals().*count : 0;
                            });
       }
     }

@@ -141,6 +141,7 @@ TEST_F(Serve, ExpiredTokensArePurgedFromTheStore) {
   const std::string store_block = "store:\n  sqlite_path: serve.db\n";
   text.replace(text.find(store_block), store_block.size(),
                store_block + "  purge_interval_seconds: 1\n");
+  text += "admin:\n  enabled: true\n  listener:\n    port: 0\n";
   const std::string clients = "  clients:\n";
   text.replace(text.find(clients), clients.size(),
                "  access_token_lifetime: 1\n  record_client_credentials_tokens: true\n" +
@@ -159,6 +160,21 @@ TEST_F(Serve, ExpiredTokensArePurgedFromTheStore) {
   auto r = introspect(token);
   EXPECT_EQ(r.status, 200);
   EXPECT_NE(r.body.find("\"active\":false"), std::string::npos) << r.body;
+  // What the upkeep removed is on /metrics, per kind.
+  const std::uint16_t admin_port = ready_port(server.ready_line(), "admin");
+  ASSERT_NE(admin_port, 0) << server.ready_line();
+  auto metrics = curl(shell_quote("http://127.0.0.1:" + std::to_string(admin_port) + "/metrics"));
+  ASSERT_EQ(metrics.status, 200);
+  const std::string expired = "fapigate_store_purged_rows_total{kind=\"expired\"} ";
+  const auto at = metrics.body.find(expired);
+  ASSERT_NE(at, std::string::npos) << metrics.body;
+  EXPECT_GE(std::stoll(metrics.body.substr(at + expired.size())), 1) << "the token went";
+  for (const char* kind : {"replay", "revoked_grants"}) {
+    EXPECT_NE(metrics.body.find("fapigate_store_purged_rows_total{kind=\"" + std::string(kind) +
+                                "\"}"),
+              std::string::npos)
+        << kind;
+  }
   EXPECT_EQ(server.stop(), 0);
 }
 
