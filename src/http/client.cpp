@@ -40,6 +40,7 @@
 
 #include "core/log.hpp"
 #include "core/strings.hpp"
+#include "http/drain_watch.hpp"
 #include "http/session.hpp"
 #include "tls/client_context.hpp"
 
@@ -52,6 +53,14 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// A plain upstream connection and the state of its drain watch (http/drain_watch.hpp), which
+// goes with the connection into the pool and out again. Watches run only on a server worker
+// (one thread per io_context); the cell outlives a watch still queued when the stream goes.
+struct PlainStream : beast::tcp_stream {
+  using beast::tcp_stream::tcp_stream;
+  std::shared_ptr<bool> drain_watching;  // made at the first watch
+};
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kMaxUrl = 8192;
@@ -200,6 +209,16 @@ bool idle_socket_usable(tcp::socket& s) {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+// The same, answered without a system call when a drain watch has been queued since the
+// response's last read emptied the socket: no byte, FIN or error has arrived since.
+bool idle_usable(PlainStream& s) {
+  if (s.drain_watching && *s.drain_watching) {
+    return s.socket().is_open();
+  }
+  return idle_socket_usable(s.socket());
+}
+bool idle_usable(TlsStream& s) { return idle_socket_usable(beast::get_lowest_layer(s).socket()); }
+
 //----------------------------------------------------------------------------------------------
 // Pool of idle keep-alive connections per origin.
 
@@ -218,8 +237,7 @@ public:
     while (!list.empty()) {
       Entry e = std::move(list.back());
       list.pop_back();
-      if (Clock::now() - e.since < kMaxIdleAge &&
-          idle_socket_usable(beast::get_lowest_layer(*e.stream).socket())) {
+      if (Clock::now() - e.since < kMaxIdleAge && idle_usable(*e.stream)) {
         return std::move(e.stream);
       }
     }
@@ -336,9 +354,9 @@ public:
 
   struct Pools {
     explicit Pools(std::size_t max) : plain(max), tls(max) {}
-    Pool<beast::tcp_stream> plain;
+    Pool<PlainStream> plain;
     Pool<TlsStream> tls;
-    Pool<beast::tcp_stream>& of(beast::tcp_stream*) { return plain; }
+    Pool<PlainStream>& of(PlainStream*) { return plain; }
     Pool<TlsStream>& of(TlsStream*) { return tls; }
   };
 
@@ -379,12 +397,12 @@ struct Core {
   std::unique_ptr<net::ssl::context> ssl;  // null when TLS material failed to load lazily
   net::io_context ioc;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work{ioc.get_executor()};
-  Pool<beast::tcp_stream> plain_pool;
+  Pool<PlainStream> plain_pool;
   Pool<TlsStream> tls_pool;
 
   LiveSet live;  // on every thread and worker
 
-  Pool<beast::tcp_stream>& pool(beast::tcp_stream*) { return plain_pool; }
+  Pool<PlainStream>& pool(PlainStream*) { return plain_pool; }
   Pool<TlsStream>& pool(TlsStream*) { return tls_pool; }
 
   // Stops everything: exchanges in flight fail with operation_aborted (those on a server worker
@@ -482,6 +500,43 @@ private:
   }
 
   beast::tcp_stream& tcp() { return beast::get_lowest_layer(*stream_); }
+
+  // A read of the response came back shorter than asked: the socket's receive queue is empty,
+  // the moment a drain watch may start. Plain connections on a worker only (the TLS stream
+  // reads ahead into its own buffer, and the client's own io_context has several threads).
+  void on_drained() {
+    if constexpr (!kTls) {
+      if (worker_ != nullptr && stream_) {
+        auto& cell = stream_->drain_watching;
+        if (!cell) {
+          cell = std::make_shared<bool>(false);
+        }
+        detail::start_drain_watch(tcp().socket(), *cell, cell);
+      }
+    }
+  }
+
+  // The response's read buffer as Beast uses it: prepare() before each read, commit() with what
+  // the read returned.
+  class ReadBuffer : public beast::flat_buffer {
+  public:
+    explicit ReadBuffer(Exchange& exchange) : exchange_(exchange) {}
+    mutable_buffers_type prepare(std::size_t n) {
+      asked_ = n;
+      return beast::flat_buffer::prepare(n);
+    }
+    void commit(std::size_t n) {
+      beast::flat_buffer::commit(n);
+      if (n > 0 && n < asked_) {
+        exchange_.on_drained();
+      }
+      asked_ = 0;
+    }
+
+  private:
+    Exchange& exchange_;
+    std::size_t asked_ = 0;
+  };
 
   void begin() {
     timer_.expires_after(timeout_);
@@ -702,7 +757,7 @@ private:
   std::optional<tcp::resolver> resolver_;
   std::string wire_;  // the serialized request (kept for the one retry)
   bool head_ = false;
-  beast::flat_buffer buffer_;
+  ReadBuffer buffer_{*this};
   LiveSet::Entry in_client_;  // core_->live
   LiveSet::Entry in_worker_;  // worker_->live()
   // The response's header fields are allocated from a buffer inside the exchange instead of
@@ -766,7 +821,7 @@ public:
         start_exchange<TlsStream>(std::move(*url), std::move(request), std::move(done),
                                   worker_ioc);
       } else {
-        start_exchange<beast::tcp_stream>(std::move(*url), std::move(request), std::move(done),
+        start_exchange<PlainStream>(std::move(*url), std::move(request), std::move(done),
                                           worker_ioc);
       }
     } catch (const std::exception& e) {

@@ -1,5 +1,7 @@
 #include "http/tls_server_stream.hpp"
 
+#include "http/drain_watch.hpp"
+
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -43,14 +45,19 @@ int bio_read(BIO* b, char* data, std::size_t len, std::size_t* done) {
   do {
     n = ::recv(fd, data, len, 0);
   } while (n < 0 && errno == EINTR);
+  auto* impl = static_cast<Impl*>(BIO_get_data(b));
   if (n > 0) {
     *done = static_cast<std::size_t>(n);
+    if (static_cast<std::size_t>(n) < len) {
+      impl->note_drained();  // a short read took all the kernel had
+    }
     return 1;
   }
   if (n == 0) {
-    static_cast<Impl*>(BIO_get_data(b))->eof = true;
+    impl->eof = true;
   } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
     BIO_set_retry_read(b);
+    impl->note_drained();
   }
   return 0;
 }
@@ -279,6 +286,10 @@ Attempt Impl::shutdown() {
     }
     return {};  // close_notify, end of stream or an error: done either way
   }
+}
+
+void Impl::note_drained() {
+  start_drain_watch(socket, drain_watching, weak_from_this());
 }
 
 bool Impl::arm() {

@@ -64,6 +64,10 @@ struct Impl : std::enable_shared_from_this<Impl> {
   Attempt readable();
   Attempt shutdown();
 
+  // The BIO saw the receive queue empty: from here a read wait needs no epoll re-arm
+  // (http/drain_watch.hpp).
+  void note_drained();
+
   // Arms the timer for a wait that is about to start; false if the deadline has passed.
   bool arm();
   void disarm();
@@ -78,6 +82,7 @@ struct Impl : std::enable_shared_from_this<Impl> {
   bool timed_out = false;
   bool eof = false;              // recv() returned 0 (read by the BIO's EOF control)
   bool close_notify_sent = false;
+  bool drain_watching = false;   // a drain watch is queued on the socket
   std::size_t discarded = 0;     // application data thrown away while shutting down
 };
 

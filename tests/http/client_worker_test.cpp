@@ -175,6 +175,47 @@ TEST(HttpClientCallerWorker, UpstreamClosingKeepAliveConnectionsIsHandled) {
   EXPECT_TRUE(seen.errors.empty());
 }
 
+// A POST is never retried on a new connection, so this passes only if the worker's pool sees
+// that the upstream closed the idle connection (its drain watch woke, http/drain_watch.hpp)
+// before the request goes out on it. Repeated: each round's connection is closed in turn.
+TEST(HttpClientCallerWorker, PostAfterTheUpstreamClosedThePooledConnectionGoesOnANewOne) {
+  auto client = caller_worker_client();
+  config::Limits upstream_limits;
+  upstream_limits.idle_timeout_ms = 100;
+  auto upstream = TestServer::start(testing::echo_handler(), upstream_limits, std::nullopt, 1);
+  std::mutex mu;
+  std::vector<ErrorCode> errors;
+  auto front = TestServer::start(
+      handler([&client, &mu, &errors, port = upstream.port](Request r, Responder respond) {
+        ClientRequest out;
+        out.method = "POST";
+        out.url = url(port, r.target);
+        out.body = "payment";
+        out.timeout = 5s;
+        client->send(std::move(out), [&mu, &errors, respond](Result<Response> res) {
+          if (!res) {
+            std::lock_guard lock(mu);
+            errors.push_back(res.error());
+          }
+          respond(res ? Response::text(200, res->body) : Response::text(502, "upstream"));
+        });
+      }),
+      {}, std::nullopt, 1);
+  for (int i = 0; i < 3; ++i) {
+    // Two back to back on the same pooled connection, then idle past the upstream's timeout.
+    for (int j = 0; j < 2; ++j) {
+      auto res = get(front.port, "/pay" + std::to_string(i) + std::to_string(j));
+      ASSERT_TRUE(res.has_value()) << res.error().message();
+      EXPECT_EQ(res->status, 200) << res->body;
+    }
+    std::this_thread::sleep_for(350ms);
+  }
+  EXPECT_EQ(upstream.server->stats().requests, 6u);
+  EXPECT_EQ(upstream.server->stats().connections_accepted, 3u);
+  std::lock_guard lock(mu);
+  EXPECT_TRUE(errors.empty());
+}
+
 TEST(HttpClientCallerWorker, GracefulStopLetsAnInFlightUpstreamRequestFinish) {
   auto client = caller_worker_client();
   std::promise<void> upstream_got_it;

@@ -196,6 +196,54 @@ TEST(TlsSession, PipelinedRequestsAreAllAnswered) {
   }
 }
 
+// The server starts waiting for the next request without re-arming the socket when it has
+// seen the socket empty since (http/drain_watch.hpp). These two cover the cases where bytes
+// arrive in between: a request sent while the previous one is still being answered (its
+// arrival is seen before the server waits for it), and a request in several records with
+// pauses (each record wakes a wait started after the previous one drained the socket).
+TEST(TlsSession, RequestSentWhileThePreviousIsBeingAnsweredIsServed) {
+  auto srv = TestServer::start(handler([](Request r, Responder respond) {
+                                 if (r.target == "/slow") {
+                                   std::thread([respond] {
+                                     std::this_thread::sleep_for(std::chrono::milliseconds(150));
+                                     respond(Response::text(200, "slow"));
+                                   }).detach();
+                                   return;
+                                 }
+                                 respond(Response::text(200, "quick " + r.target));
+                               }),
+                               {}, tls_config());
+  TlsClient c(srv.port);
+  ASSERT_TRUE(c.connected());
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(c.send(get("/slow")));
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));  // the server is waiting
+    ASSERT_TRUE(c.send(get("/next")));
+    const std::string first = c.read_response();
+    EXPECT_NE(first.find("\r\n\r\nslow"), std::string::npos) << first;
+    const std::string second = c.read_response();
+    EXPECT_NE(second.find("quick /next"), std::string::npos) << second;
+  }
+  ASSERT_TRUE(c.send(get("/last")));
+  EXPECT_NE(c.read_response().find("quick /last"), std::string::npos);
+}
+
+TEST(TlsSession, RequestInSeveralRecordsWithPausesIsServed) {
+  auto srv = TestServer::start(whoami(), {}, tls_config());
+  TlsClient c(srv.port);
+  ASSERT_TRUE(c.connected());
+  for (int round = 0; round < 3; ++round) {
+    const std::string request = "POST /parts HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10\r\n\r\n0123456789";
+    for (std::size_t at = 0; at < request.size(); at += 20) {
+      ASSERT_TRUE(c.send(request.substr(at, 20)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(15));
+    }
+    const std::string res = c.read_response();
+    EXPECT_NE(res.find("POST /parts "), std::string::npos) << res;
+    EXPECT_NE(res.find(" 10"), std::string::npos) << res;
+  }
+}
+
 TEST(TlsSession, LargeBodiesBothWays) {
   auto srv = TestServer::start(handler([](Request r, Responder respond) {
                                  // Echo the body three times over: several TLS records out.
