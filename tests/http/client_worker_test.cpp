@@ -211,7 +211,9 @@ TEST(HttpClientCallerWorker, PostAfterTheUpstreamClosedThePooledConnectionGoesOn
     std::this_thread::sleep_for(350ms);
   }
   EXPECT_EQ(upstream.server->stats().requests, 6u);
-  EXPECT_EQ(upstream.server->stats().connections_accepted, 3u);
+  // At least one new connection per round (more when a slow build lets the upstream's timeout
+  // pass between the two of a pair; reuse itself is EachWorkerKeepsItsOwnPool's check).
+  EXPECT_GE(upstream.server->stats().connections_accepted, 3u);
   std::lock_guard lock(mu);
   EXPECT_TRUE(errors.empty());
 }
