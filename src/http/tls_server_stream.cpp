@@ -293,45 +293,51 @@ void Impl::note_drained() {
 }
 
 bool Impl::arm() {
-  if (armed) {
-    return true;
-  }
-  if (deadline == Clock::time_point::max()) {
-    return true;
-  }
-  if (deadline <= Clock::now()) {
+  if (deadline <= Clock::now()) {  // never true for time_point::max()
+    armed = false;
     timed_out = true;
     beast::error_code ignored;
     socket.close(ignored);
     return false;
   }
   armed = true;
-  timer.expires_at(deadline);
-  timer.async_wait([weak = weak_from_this(), gen = generation](beast::error_code ec) {
-    if (ec) {
-      return;
-    }
-    if (auto self = weak.lock()) {
-      self->on_timeout(gen);
-    }
-  });
+  schedule_timer();
   return true;
 }
 
-void Impl::disarm() {
-  if (armed) {
-    armed = false;
-    ++generation;
-    timer.cancel();
+void Impl::disarm() { armed = false; }
+
+// The timer is lazy: it stays set for the earliest deadline it was given and, when it fires
+// before the current deadline, sets itself again. Each keep-alive request moves the deadline
+// later, which then costs nothing, where setting and cancelling the timer per wait cost a
+// timer-queue insertion, a removal and an aborted handler per request. Only a deadline earlier
+// than the pending expiry (a read timeout shorter than the idle timeout) sets it again.
+void Impl::schedule_timer() {
+  if (deadline == Clock::time_point::max() || timer_expiry <= deadline) {
+    return;
   }
+  timer_expiry = deadline;
+  timer.expires_at(deadline);  // a pending wait for a later expiry ends with operation_aborted
+  timer.async_wait([weak = weak_from_this()](beast::error_code ec) {
+    if (ec) {
+      return;  // set again for an earlier deadline, or the stream is gone
+    }
+    if (auto self = weak.lock()) {
+      self->on_timer();
+    }
+  });
 }
 
-void Impl::on_timeout(std::uint64_t gen) {
-  if (gen != generation || !armed) {
-    return;  // that wait ended, or the deadline moved, before this handler ran
+void Impl::on_timer() {
+  timer_expiry = Clock::time_point::max();
+  if (!armed) {
+    return;  // no wait in progress: the next one sets the timer again
+  }
+  if (deadline > Clock::now()) {
+    schedule_timer();  // the deadline moved later since the timer was set
+    return;
   }
   armed = false;
-  ++generation;
   timed_out = true;
   beast::error_code ignored;
   socket.close(ignored);  // the pending wait completes with operation_aborted
@@ -352,15 +358,12 @@ void TlsServerStream::expires_after(Clock::duration d) {
   tls_io::Impl& impl = *impl_;
   impl.deadline = Clock::now() + d;
   if (impl.armed) {
-    // A wait is pending: it now ends at the new deadline.
-    impl.disarm();
-    impl.arm();
+    impl.schedule_timer();  // a wait is pending: it now ends at the new deadline
   }
 }
 
 void TlsServerStream::expires_never() {
-  impl_->deadline = Clock::time_point::max();
-  impl_->disarm();
+  impl_->deadline = Clock::time_point::max();  // a pending timer finds it later and stops
 }
 
 }  // namespace fapigate::http::detail

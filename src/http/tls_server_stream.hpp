@@ -68,17 +68,18 @@ struct Impl : std::enable_shared_from_this<Impl> {
   // (http/drain_watch.hpp).
   void note_drained();
 
-  // Arms the timer for a wait that is about to start; false if the deadline has passed.
+  // A wait is about to start: it ends at the deadline; false if the deadline has passed.
   bool arm();
   void disarm();
-  void on_timeout(std::uint64_t generation);
+  void schedule_timer();
+  void on_timer();
 
   tcp::socket socket;
   net::steady_timer timer;
   ssl_st* ssl = nullptr;
   Clock::time_point deadline = Clock::time_point::max();
-  std::uint64_t generation = 0;  // a timer handler acts only for the wait that armed it
-  bool armed = false;
+  Clock::time_point timer_expiry = Clock::time_point::max();  // max: the timer is not set
+  bool armed = false;            // a wait is in progress, bounded by the deadline
   bool timed_out = false;
   bool eof = false;              // recv() returned 0 (read by the BIO's EOF control)
   bool close_notify_sent = false;
