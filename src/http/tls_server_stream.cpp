@@ -250,8 +250,25 @@ Attempt Impl::readable() {
   if (SSL_has_pending(ssl) == 1) {
     return {};
   }
-  Attempt a;
-  a.want = Want::Read;
+  if (drain_watching) {
+    // Nothing has arrived since the socket was last seen empty: wait, without a system call.
+    Attempt a;
+    a.want = Want::Read;
+    return a;
+  }
+  // Something may have: OpenSSL reads it into its read-ahead buffer (the request's read then
+  // takes it from there, no second recv) and tells whether it holds application data.
+  unsigned char byte = 0;
+  std::size_t n = 0;
+  ERR_clear_error();
+  const int rc = SSL_peek_ex(ssl, &byte, 1, &n);
+  if (rc == 1) {
+    return {};
+  }
+  Attempt a = outcome(ssl, rc, 0, *this);
+  if (a.want == Want::Nothing) {
+    a.ec = {};  // the end of the stream or an error: the read that follows reports it
+  }
   return a;
 }
 

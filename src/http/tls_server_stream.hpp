@@ -171,17 +171,11 @@ struct HandshakeStep {
 struct ShutdownStep {
   Attempt operator()(Impl& impl) const { return impl.shutdown(); }
 };
-// Done once OpenSSL holds read-ahead bytes or after one readiness wait; the caller's read
-// waits again if what arrived was only a handshake message.
+// Done once application data (or the end of the stream) is there to read; a wake-up that
+// brought none (a stale edge, a handshake message) waits again, so the caller's read, with its
+// shorter timeout, starts only when a request has begun.
 struct ReadableStep {
-  bool waited = false;
-  Attempt operator()(Impl& impl) {
-    if (waited) {
-      return {};
-    }
-    waited = true;
-    return impl.readable();
-  }
+  Attempt operator()(Impl& impl) const { return impl.readable(); }
 };
 struct ReadStep {
   net::mutable_buffer buffer;

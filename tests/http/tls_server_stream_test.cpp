@@ -84,6 +84,14 @@ public:
 
   bool connected() const { return ok_; }
 
+  // A TLS 1.3 KeyUpdate: a record that wakes the server but carries no request.
+  bool send_key_update() {
+    const bool ok = SSL_key_update(ssl_.get(), SSL_KEY_UPDATE_NOT_REQUESTED) == 1 &&
+                    SSL_do_handshake(ssl_.get()) == 1;
+    ERR_clear_error();
+    return ok;
+  }
+
   bool send(std::string_view data) {
     while (!data.empty()) {
       const int n = SSL_write(ssl_.get(), data.data(), static_cast<int>(data.size()));
@@ -307,6 +315,25 @@ TEST(TlsSession, ConnectionWithinItsIdleTimeoutStaysOpen) {
     ASSERT_NE(c.read_response().find("HTTP/1.1 200"), std::string::npos);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // each wait well within it
   }
+}
+
+// A wake-up that brings no request (here a KeyUpdate; also a readiness edge left over from
+// bytes already read) leaves the connection waiting under its idle timeout, not the read
+// timeout of a request that has begun.
+TEST(TlsSession, RecordWithoutARequestKeepsTheIdleTimeout) {
+  config::Limits limits;
+  limits.read_timeout_ms = 200;
+  limits.idle_timeout_ms = 3000;
+  auto srv = TestServer::start(whoami(), limits, tls_config());
+  TlsClient c(srv.port);
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.send(get("/first")));
+  ASSERT_NE(c.read_response().find("HTTP/1.1 200"), std::string::npos);
+  ASSERT_TRUE(c.send_key_update());
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // past the read timeout
+  ASSERT_TRUE(c.send(get("/second")));
+  const std::string res = c.read_response();
+  EXPECT_NE(res.find("GET /second "), std::string::npos) << res;
 }
 
 TEST(TlsSession, SilentClientIsClosedAtHandshakeTimeout) {
