@@ -56,10 +56,11 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // A plain upstream connection and the state of its drain watch (http/drain_watch.hpp), which
 // goes with the connection into the pool and out again. Watches run only on a server worker
-// (one thread per io_context); the cell outlives a watch still queued when the stream goes.
+// (one thread per io_context). Shared so that a watch cancelled after the stream is gone can
+// tell (its weak reference) instead of writing to freed memory.
 struct PlainStream : beast::tcp_stream {
   using beast::tcp_stream::tcp_stream;
-  std::shared_ptr<bool> drain_watching;  // made at the first watch
+  std::shared_ptr<detail::DrainWatch> drain_watch;  // made at the first watch
 };
 using Clock = std::chrono::steady_clock;
 
@@ -212,7 +213,7 @@ bool idle_socket_usable(tcp::socket& s) {
 // The same, answered without a system call when a drain watch has been queued since the
 // response's last read emptied the socket: no byte, FIN or error has arrived since.
 bool idle_usable(PlainStream& s) {
-  if (s.drain_watching && *s.drain_watching) {
+  if (s.drain_watch && s.drain_watch->watching()) {
     return s.socket().is_open();
   }
   return idle_socket_usable(s.socket());
@@ -507,11 +508,11 @@ private:
   void on_drained() {
     if constexpr (!kTls) {
       if (worker_ != nullptr && stream_) {
-        auto& cell = stream_->drain_watching;
-        if (!cell) {
-          cell = std::make_shared<bool>(false);
+        auto& watch = stream_->drain_watch;
+        if (!watch) {
+          watch = std::make_shared<detail::DrainWatch>();
         }
-        detail::start_drain_watch(tcp().socket(), *cell, cell);
+        watch->start(tcp().socket(), watch);
       }
     }
   }

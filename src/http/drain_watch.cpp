@@ -36,24 +36,6 @@ struct SocketInternals : tcp::socket {
   }
 };
 
-struct Services {
-  Reactor* reactor = nullptr;
-  net::detail::scheduler* scheduler = nullptr;
-};
-
-Services services_of(tcp::socket& socket) {
-  // One io_context per worker thread: the lookup (a lock and a list walk) once per thread.
-  thread_local net::execution_context* cached_context = nullptr;
-  thread_local Services cached;
-  net::execution_context& ctx = net::query(socket.get_executor(), net::execution::context);
-  if (&ctx != cached_context) {
-    cached.reactor = &net::use_service<Reactor>(ctx);
-    cached.scheduler = &net::use_service<net::detail::scheduler>(ctx);
-    cached_context = &ctx;
-  }
-  return cached;
-}
-
 class DrainWatchOp final : public net::detail::reactor_op {
 public:
   DrainWatchOp(bool& watching, std::weak_ptr<const void> owner, net::detail::scheduler& scheduler)
@@ -93,7 +75,7 @@ private:
     auto* op = static_cast<DrainWatchOp*>(base);
     if (owner != nullptr) {
       // The scheduler ends one unit of work after every completion: this op's was given back
-      // when it was queued (start_drain_watch).
+      // when it was queued (DrainWatch::start).
       op->scheduler_.work_started();
       if (op->ec_) {
         if (auto alive = op->owner_.lock()) {
@@ -112,32 +94,38 @@ private:
 
 }  // namespace
 
-bool start_drain_watch(tcp::socket& socket, bool& watching, std::weak_ptr<const void> owner) {
-  if (watching) {
+bool DrainWatch::start(tcp::socket& socket, std::weak_ptr<const void> owner) {
+  if (watching_) {
     return true;
   }
   if (!socket.is_open()) {
     return false;
   }
+  if (reactor_ == nullptr) {
+    net::execution_context& ctx = net::query(socket.get_executor(), net::execution::context);
+    reactor_ = &net::use_service<Reactor>(ctx);
+    scheduler_ = &net::use_service<net::detail::scheduler>(ctx);
+  }
+  auto& reactor = *static_cast<Reactor*>(reactor_);
+  auto& scheduler = *static_cast<net::detail::scheduler*>(scheduler_);
   auto& impl = SocketInternals::implementation(socket);
-  const Services s = services_of(socket);
-  DrainWatchOp* op = DrainWatchOp::make(watching, std::move(owner), *s.scheduler);
-  s.reactor->start_op(Reactor::read_op, impl.socket_, impl.reactor_data_, op,
-                      /*is_continuation=*/false, /*allow_speculative=*/true);
+  DrainWatchOp* op = DrainWatchOp::make(watching_, std::move(owner), scheduler);
+  reactor.start_op(Reactor::read_op, impl.socket_, impl.reactor_data_, op,
+                   /*is_continuation=*/false, /*allow_speculative=*/true);
   // Queued (or, on a descriptor being torn down, posted to complete): either way not run yet,
   // since only this thread runs the io_context.
   op->starting = false;
   // A queued watch is not work: an idle pooled connection must not keep a stopping worker's
   // io_context running, as it did not before it had a watch. Inside a handler (the only place
   // this runs) the count cannot reach zero here: the running handler is still counted.
-  s.scheduler->work_finished();
-  watching = true;
+  scheduler.work_finished();
+  watching_ = true;
   return true;
 }
 
 #else
 
-bool start_drain_watch(boost::asio::ip::tcp::socket&, bool&, std::weak_ptr<const void>) {
+bool DrainWatch::start(boost::asio::ip::tcp::socket&, std::weak_ptr<const void>) {
   return false;
 }
 

@@ -13,13 +13,13 @@
 // then on every new byte (or FIN, or error) raises an edge that reaches the queued watch, so a
 // read wait started later queues behind the watch without re-arming (Asio skips the epoll_ctl
 // when a read operation is already queued) and is woken by the same edge. When the edge comes
-// the watch ends (`watching` goes false) and the next wait re-arms as usual until the caller
+// the watch ends (watching() goes false) and the next wait re-arms as usual until the caller
 // next sees the queue empty.
 //
 // Requirements: the socket's io_context is run by one thread (the watch's state is not
-// locked), and `watching` lives as long as the socket is open. Where the Asio internals this
-// relies on are not the ones it was written against (Boost 1.81, epoll reactor),
-// start_drain_watch returns false and every wait re-arms, which is always correct.
+// locked). Where the Asio internals this relies on are not the ones it was written against
+// (Boost 1.81, epoll reactor), start() returns false and every wait re-arms, which is always
+// correct.
 #pragma once
 
 #include <memory>
@@ -28,10 +28,23 @@
 
 namespace fapigate::http::detail {
 
-// Starts a watch unless one is queued. `watching` is set while it is, and cleared by the edge
-// that ends it or by its cancellation (then only while `owner` is alive). False if no watch
-// could be queued (socket closed, unsupported reactor).
-bool start_drain_watch(boost::asio::ip::tcp::socket& socket, bool& watching,
-                       std::weak_ptr<const void> owner);
+// One socket's drain watch. Held by the socket's owner; it must live as long as the socket is
+// open (a queued watch writes to it when the edge comes).
+class DrainWatch {
+public:
+  // True while a watch is queued: nothing has arrived since the socket was seen empty.
+  bool watching() const { return watching_; }
+
+  // Starts a watch unless one is queued. A cancelled watch clears watching() only while
+  // `owner` is alive. False if no watch could be queued (socket closed, unsupported reactor).
+  bool start(boost::asio::ip::tcp::socket& socket, std::weak_ptr<const void> owner);
+
+private:
+  bool watching_ = false;
+  // The socket's reactor and scheduler (Asio services), looked up at the first watch: the
+  // lookup takes a lock and walks a list, too much for every request.
+  void* reactor_ = nullptr;
+  void* scheduler_ = nullptr;
+};
 
 }  // namespace fapigate::http::detail

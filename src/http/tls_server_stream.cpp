@@ -1,7 +1,5 @@
 #include "http/tls_server_stream.hpp"
 
-#include "http/drain_watch.hpp"
-
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -250,7 +248,7 @@ Attempt Impl::readable() {
   if (SSL_has_pending(ssl) == 1) {
     return {};
   }
-  if (drain_watching) {
+  if (drain_watch.watching()) {
     // Nothing has arrived since the socket was last seen empty: wait, without a system call.
     Attempt a;
     a.want = Want::Read;
@@ -306,7 +304,7 @@ Attempt Impl::shutdown() {
 }
 
 void Impl::note_drained() {
-  start_drain_watch(socket, drain_watching, weak_from_this());
+  drain_watch.start(socket, weak_from_this());
 }
 
 bool Impl::arm() {
@@ -365,11 +363,7 @@ void Impl::on_timer() {
 TlsServerStream::TlsServerStream(boost::asio::ip::tcp::socket socket, ssl_ctx_st* ctx)
     : impl_(std::make_shared<tls_io::Impl>(std::move(socket), ctx)) {}
 
-TlsServerStream::~TlsServerStream() {
-  if (impl_) {
-    impl_->disarm();
-  }
-}
+TlsServerStream::~TlsServerStream() = default;
 
 void TlsServerStream::expires_after(Clock::duration d) {
   tls_io::Impl& impl = *impl_;

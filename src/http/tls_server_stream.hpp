@@ -27,6 +27,8 @@
 #include <boost/beast/core/async_base.hpp>
 #include <boost/beast/core/error.hpp>
 
+#include "http/drain_watch.hpp"
+
 struct ssl_st;
 struct ssl_ctx_st;
 
@@ -83,7 +85,7 @@ struct Impl : std::enable_shared_from_this<Impl> {
   bool timed_out = false;
   bool eof = false;              // recv() returned 0 (read by the BIO's EOF control)
   bool close_notify_sent = false;
-  bool drain_watching = false;   // a drain watch is queued on the socket
+  DrainWatch drain_watch;        // http/drain_watch.hpp
   std::size_t discarded = 0;     // application data thrown away while shutting down
 };
 

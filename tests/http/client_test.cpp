@@ -116,6 +116,32 @@ TEST(HttpClient, ConcurrentRequestsOpenMoreConnections) {
   EXPECT_EQ(srv.server->stats().connections_accepted, 4u);
 }
 
+// A request is first sent without waiting; one larger than the socket takes at once is
+// finished by the asynchronous write from where the first send stopped.
+TEST(HttpClient, RequestLargerThanTheSocketBufferArrivesWhole) {
+  config::Limits limits;
+  limits.max_body_bytes = 16 * 1024 * 1024;
+  auto srv = TestServer::start(testing::echo_handler(), limits);
+  ClientOptions options;
+  options.max_response_bytes = 32 * 1024 * 1024;
+  auto client = make_client(options);
+  ASSERT_TRUE(client.has_value());
+  std::string body(8 * 1024 * 1024, 'x');
+  for (std::size_t i = 0; i < body.size(); i += 4093) {
+    body[i] = static_cast<char>('a' + i % 26);
+  }
+  for (int i = 0; i < 2; ++i) {  // the second on the pooled connection
+    ClientRequest r = get(url(srv.port, "/big"), 20s);
+    r.method = "POST";
+    r.body = body;
+    auto res = send(**client, std::move(r));
+    ASSERT_TRUE(res.has_value()) << res.error().message();
+    ASSERT_EQ(res->status, 200);
+    EXPECT_TRUE(res->body == "POST /big? " + body) << res->body.size();
+  }
+  EXPECT_EQ(srv.server->stats().connections_accepted, 1u);
+}
+
 TEST(HttpClient, ConnectionClosedByServerIsReplaced) {
   config::Limits limits;
   limits.idle_timeout_ms = 100;
