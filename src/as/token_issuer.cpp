@@ -89,7 +89,7 @@ OAuthResult<PreparedAccessToken> prepare_access_token(const AsContext& ctx,
   IssuedAccessToken& out = prepared.issued;
   out.issued_at = ctx.clock->now();
   out.expires_at = out.issued_at + ctx.settings.access_token_lifetime;
-  out.jti = crypto::random_token(16);
+  out.jti = crypto::unique_id(16);
   out.scope = core::space_joined(params.scopes);
 
   out.format = config::access_token_format_for(ctx.settings, params.audiences);

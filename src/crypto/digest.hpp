@@ -24,7 +24,10 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 std::string random_bytes(std::size_t n);
 // base64url of n random bytes: tokens, jti, codes.
 std::string random_token(std::size_t n = 32);
-// RFC 9562 version 4 UUID, lower case (x-fapi-interaction-id).
+// base64url of n random bytes for identifiers that are unique but not secret (jti): drawn
+// from a per-thread pool of CSPRNG output instead of one RAND_bytes call each.
+std::string unique_id(std::size_t n = 16);
+// RFC 9562 version 4 UUID, lower case (x-fapi-interaction-id), from the same pool.
 std::string uuid_v4();
 
 }  // namespace fapigate::crypto

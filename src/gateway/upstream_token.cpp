@@ -113,7 +113,7 @@ Result<std::string> UpstreamTokenSigner::token_for(const VerifiedToken& token,
   }
   claims["iat"] = now;
   claims["exp"] = exp;
-  claims["jti"] = crypto::random_token(16);
+  claims["jti"] = crypto::unique_id(16);
   if (!token.cnf_x5t_s256.empty()) {
     claims["cnf"] = json::object{{"x5t#S256", token.cnf_x5t_s256}};
   }

@@ -122,5 +122,31 @@ TEST(UuidV4, DistinctAcrossPoolRefillsAndThreads) {
   }
 }
 
+TEST(UniqueId, LengthAlphabetAndDistinct) {
+  std::string id = unique_id();
+  EXPECT_EQ(id.size(), 22u);  // 16 bytes, unpadded base64url
+  EXPECT_TRUE(std::regex_match(id, std::regex("[A-Za-z0-9_-]+")));
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_TRUE(seen.insert(unique_id(16)).second);
+  }
+}
+
+// Odd sizes straddle the 4 KiB pool's refill, and sizes above it span several refills. A
+// byte handed out twice would have been cleansed to zero the first time, so a run of zero
+// bytes inside an id would show it.
+TEST(UniqueId, IdsAcrossPoolRefillsAreWholeAndNeverZeroed) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 700; ++i) {
+    std::string id = (i % 100 == 0) ? unique_id(9000) : unique_id(15);
+    auto raw = core::base64url_decode(id);
+    ASSERT_TRUE(raw.has_value());
+    EXPECT_EQ(raw->size(), (i % 100 == 0) ? 9000u : 15u);
+    EXPECT_EQ(raw->find(std::string(8, '\0')), std::string::npos) << "at id " << i;
+    EXPECT_TRUE(seen.insert(id).second);
+    (void)uuid_v4();  // the same pool: interleaved draws stay distinct
+  }
+}
+
 }  // namespace
 }  // namespace fapigate::crypto

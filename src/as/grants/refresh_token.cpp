@@ -49,7 +49,7 @@ OAuthResult<std::string> issue_refresh_token(const AsContext& ctx,
   store::TokenRecord rec;
   rec.token_hash = crypto::sha256_b64url(token);
   rec.kind = std::string(kRefreshTokenKind);
-  rec.jti = crypto::random_token(16);
+  rec.jti = crypto::unique_id(16);
   rec.client_id = params.client_id;
   rec.subject = params.subject;
   rec.scope = params.scope;
