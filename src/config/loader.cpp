@@ -481,6 +481,7 @@ void read_tls(Issues& is, const YAML::Node& n, const std::string& path, Tls& out
   m.read("key_file", out.key_file);
   m.read("client_ca_file", out.client_ca_file);
   m.read_enum("client_cert", kClientCertModes, out.client_cert);
+  m.read("tls12_dhe_suites", out.tls12_dhe_suites);
   m.finish();
 }
 

@@ -31,6 +31,10 @@ struct Tls {
   std::string key_file;        // PEM private key
   std::string client_ca_file;  // PEM CA bundle for client certificates
   ClientCertMode client_cert = ClientCertMode::None;
+  // FAPI 2.0 SP §5.2.2-1 (RFC 9325 §4.2): TLS 1.2 non-browser endpoints offer only the ECDHE
+  // AES-GCM suites. FAPI 1.0 Part 2 §8.5 also lists DHE-RSA AES-GCM; true offers those too,
+  // for a FAPI 1.0-only deployment whose clients need them.
+  bool tls12_dhe_suites = false;
 };
 
 struct Listener {

@@ -40,19 +40,21 @@ Context::Context(SSL_CTX* ctx) : ctx_(ctx, &SSL_CTX_free) {}
 
 namespace detail {
 
-bool apply_fapi_policy(SSL_CTX* ctx) {
+bool apply_fapi_policy(SSL_CTX* ctx, bool dhe_suites) {
   // FAPI 1.0 Part 2 §8.5 / FAPI 2.0 SP §5.2.2: TLS 1.2 or later; for 1.2 only the listed suites.
   if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
     return false;
   }
-  if (SSL_CTX_set_cipher_list(ctx, kFapiTls12Ciphers) != 1) {
+  const char* suites = dhe_suites ? kFapi1Tls12CiphersWithDhe : kFapiTls12Ciphers;
+  if (SSL_CTX_set_cipher_list(ctx, suites) != 1) {
     return false;
   }
   if (SSL_CTX_set1_groups_list(ctx, kFapiGroups) != 1) {
     return false;
   }
-  // DHE suites need parameters; OpenSSL picks a group matching the certificate's strength.
-  if (SSL_CTX_set_dh_auto(ctx, 1) != 1) {
+  // DHE suites need parameters; OpenSSL picks a group matching the certificate's strength
+  // (2048 bits or more for an RSA-2048 certificate, as FAPI 1.0 Part 2 §8.5 asks).
+  if (dhe_suites && SSL_CTX_set_dh_auto(ctx, 1) != 1) {
     return false;
   }
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |

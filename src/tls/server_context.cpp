@@ -26,7 +26,7 @@ Result<Context> make_server_context(const config::Tls& tls, std::string* error_d
   if (c == nullptr) {
     return fail(TlsErrc::Internal, "cannot create a TLS context for", tls.cert_file, error_detail);
   }
-  if (!detail::apply_fapi_policy(c)) {
+  if (!detail::apply_fapi_policy(c, tls.tls12_dhe_suites)) {
     return fail(TlsErrc::Policy, "cannot apply the FAPI TLS policy for", tls.cert_file,
                 error_detail);
   }

@@ -104,6 +104,8 @@ TEST(ConfigLoad, FullSampleLoadsIntoExpectedStructs) {
   ASSERT_TRUE(as.mtls.tls);
   EXPECT_EQ(as.mtls.tls->client_ca_file, pki + "ca.pem");
   EXPECT_EQ(as.mtls.tls->client_cert, ClientCertMode::Required);  // the role's default
+  EXPECT_TRUE(as.mtls.tls->tls12_dhe_suites);
+  EXPECT_FALSE(as.front.tls->tls12_dhe_suites);  // FAPI 2.0's ECDHE-only default
   EXPECT_EQ(as.signing_alg, "ES256");
   EXPECT_EQ(as.access_token_lifetime, 600);
   EXPECT_EQ(as.access_token_audiences, std::vector<std::string>{"https://api.example.com"});

@@ -285,11 +285,11 @@ TEST(TlsServerContext, RequiredAnyNeedsACaFile) {
   EXPECT_FALSE(make_server_context(cfg).has_value());
 }
 
-// FAPI 1.0 Part 2 §8.5: TLS 1.2 only with the four listed suites.
+// FAPI 2.0 SP §5.2.2-1 (RFC 9325 §4.2): TLS 1.2 only with ECDHE and AES-GCM; the ECDHE-RSA
+// pair is also on FAPI 1.0 Part 2 §8.5's list.
 TEST(TlsPolicy, Tls12WithFapiSuitesSucceeds) {
   auto server = server_ctx(config::ClientCertMode::None);
-  for (const char* suite : {"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384",
-                            "DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384"}) {
+  for (const char* suite : {"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384"}) {
     auto client = raw_client();
     SSL_CTX_set_max_proto_version(client.get(), TLS1_2_VERSION);
     ASSERT_EQ(SSL_CTX_set_cipher_list(client.get(), suite), 1);
@@ -298,6 +298,37 @@ TEST(TlsPolicy, Tls12WithFapiSuitesSucceeds) {
     EXPECT_EQ(std::string(SSL_get_cipher_name(h.server.get())), suite);
     EXPECT_EQ(std::string(SSL_get_version(h.server.get())), "TLSv1.2");
   }
+}
+
+// FAPI 1.0's DHE-RSA suites are not recommended by RFC 9325 §4.2, so FAPI 2.0 endpoints refuse
+// them; a listener opts in with tls12_dhe_suites, and then all four FAPI 1.0 suites work.
+TEST(TlsPolicy, DheSuitesOnlyWhereTheListenerOffersThem) {
+  const char* dhe[] = {"DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384"};
+  auto strict = server_ctx(config::ClientCertMode::None);
+  for (const char* suite : dhe) {
+    auto client = raw_client();
+    SSL_CTX_set_max_proto_version(client.get(), TLS1_2_VERSION);
+    ASSERT_EQ(SSL_CTX_set_cipher_list(client.get(), suite), 1);
+    EXPECT_FALSE(handshake(strict.native_handle(), client.get()).ok) << suite;
+  }
+  auto cfg = server_config(config::ClientCertMode::None);
+  cfg.tls12_dhe_suites = true;
+  auto fapi1 = make_server_context(cfg);
+  ASSERT_TRUE(fapi1.has_value());
+  for (const char* suite : {"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384",
+                            "DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384"}) {
+    auto client = raw_client();
+    SSL_CTX_set_max_proto_version(client.get(), TLS1_2_VERSION);
+    ASSERT_EQ(SSL_CTX_set_cipher_list(client.get(), suite), 1);
+    auto h = handshake(fapi1->native_handle(), client.get());
+    ASSERT_TRUE(h.ok) << suite;
+    EXPECT_EQ(std::string(SSL_get_cipher_name(h.server.get())), suite);
+  }
+  // Other suites stay refused there too.
+  auto client = raw_client();
+  SSL_CTX_set_max_proto_version(client.get(), TLS1_2_VERSION);
+  ASSERT_EQ(SSL_CTX_set_cipher_list(client.get(), "DHE-RSA-AES128-SHA256"), 1);
+  EXPECT_FALSE(handshake(fapi1->native_handle(), client.get()).ok);
 }
 
 TEST(TlsPolicy, Tls12WithNonFapiSuitesFails) {
