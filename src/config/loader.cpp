@@ -633,6 +633,7 @@ void read_issuer(Issues& is, const YAML::Node& n, const std::string& path, Issue
   m.read("introspection_endpoint", out.introspection_endpoint);
   m.read("introspection_client_id", out.introspection_client_id);
   m.read("introspection_inactive_cache", out.introspection_inactive_cache);
+  m.read("jwt_revocation_check", out.jwt_revocation_check);
   m.finish();
 }
 

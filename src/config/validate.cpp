@@ -650,19 +650,23 @@ void check_gateway(Checker& c, const Gateway& gw, std::vector<Bound>& bound) {
     c.range(ip + ".fetch_timeout_ms", is.fetch_timeout_ms, 1, 60'000, "milliseconds");
     c.range(ip + ".introspection_inactive_cache", is.introspection_inactive_cache, 0, 300,
             "seconds");
-    if (is.opaque_tokens) {
-      if (++opaque_issuers > 1) {
-        c.add(ip + ".opaque_tokens",
-              "only one issuer may take opaque tokens (an opaque token does not name its issuer)");
-      }
+    c.range(ip + ".jwt_revocation_check", is.jwt_revocation_check, 0, 3'600, "seconds");
+    if (is.opaque_tokens && ++opaque_issuers > 1) {
+      c.add(ip + ".opaque_tokens",
+            "only one issuer may take opaque tokens (an opaque token does not name its issuer)");
+    }
+    if (is.opaque_tokens || is.jwt_revocation_check > 0) {
+      // Both introspect at this issuer, over mTLS, as this gateway's client.
+      const std::string why =
+          is.opaque_tokens ? "opaque_tokens is true" : "jwt_revocation_check is set";
       c.required(ip + ".introspection_client_id", is.introspection_client_id);
       if (is.introspection_endpoint.empty() && !is.jwks_uri.empty()) {
         c.add(ip + ".introspection_endpoint",
-              "required when opaque_tokens is true and jwks_uri is set (no discovery)");
+              "required when " + why + " and jwks_uri is set (no discovery)");
       }
       if (is.client_cert_file.empty()) {
         c.add(ip + ".client_cert_file",
-              "required when opaque_tokens is true (introspection is authenticated with mTLS)");
+              "required when " + why + " (introspection is authenticated with mTLS)");
       }
     }
     c.range(ip + ".clock_skew", is.clock_skew, 0, 300, "seconds");

@@ -35,7 +35,8 @@ enum class GwErrc {
   UpstreamTimeout,       // the upstream did not answer in time
   MisdirectedRequest,    // Host names another host than the TLS SNI (RFC 9110 §15.5.20: 421)
   ClientCertInvalid,     // a trusted proxy's RFC 9440 Client-Cert header is malformed
-  TokenInactive,         // introspection says the opaque token is not active (RFC 7662 §2.2)
+  TokenInactive,         // introspection says the token is not active (RFC 7662 §2.2): an
+                         // opaque token, or a JWT revoked at an issuer with jwt_revocation_check
   IntrospectionUnavailable,  // the issuer's introspection endpoint could not be asked
 };
 // One past the last GwErrc value (metrics pre-register a series per value); keep it in step.

@@ -19,7 +19,7 @@ std::shared_ptr<const VerifiedToken> TokenCache::find(const std::string& token_h
     ++misses_;
     return nullptr;
   }
-  if (it->second->expires_at <= now) {
+  if (it->second->cached_until() <= now) {
     s.map.erase(it);
     --size_;
     ++misses_;
@@ -51,7 +51,8 @@ void TokenCache::insert(const std::string& token_hash, std::shared_ptr<const Ver
     return false;
   };
   if (!reserve()) {
-    size_ -= std::erase_if(s.map, [now](const auto& kv) { return kv.second->expires_at <= now; });
+    size_ -= std::erase_if(s.map,
+                           [now](const auto& kv) { return kv.second->cached_until() <= now; });
     if (!reserve()) {
       if (s.map.empty()) {
         return;  // the live entries sit in other shards; skipping one insert is harmless

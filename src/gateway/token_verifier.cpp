@@ -65,6 +65,7 @@ std::shared_ptr<const VerifiedToken> extract(const boost::json::object& claims,
 }
 
 struct Pending {
+  std::string token;  // kept only for an issuer with jwt_revocation_check (introspected)
   std::string token_hash;
   jose::ParsedJws jws;
   boost::json::object claims;
@@ -148,6 +149,9 @@ void TokenVerifier::verify(std::string_view token, std::function<void(VerifyResu
   pending->claims = std::move(*claims);
   pending->issuer = issuer->second;
   pending->done = std::move(done);
+  if (pending->issuer->settings().jwt_revocation_check > 0) {
+    pending->token = std::string(token);
+  }
   std::string kid = pending->jws.kid;
   jose::Alg alg = pending->jws.alg;
 
@@ -179,6 +183,13 @@ void TokenVerifier::verify(std::string_view token, std::function<void(VerifyResu
       return;
     }
     auto verified = extract(pending->claims, settings.issuer, pending->token_hash);
+    if (settings.jwt_revocation_check > 0) {
+      // FAPI 1.0 Part 1 §6.2.1 and FAPI 2.0 SP §5.3.4: the resource server checks revocation too. A JWT says
+      // nothing about it, so its issuer is asked.
+      check_not_revoked(std::const_pointer_cast<VerifiedToken>(verified), pending->issuer,
+                        std::move(pending->token), std::move(pending->done));
+      return;
+    }
     cache_.insert(pending->token_hash, verified, expect.now);
     pending->done(std::move(verified));
   });
@@ -209,27 +220,24 @@ bool aud_names(const boost::json::object& claims, std::string_view who) {
   return false;
 }
 
-struct OpaquePending {
+struct IntrospectionPending {
   std::string token_hash;
   std::string answer;  // the RFC 9701 JWT
   jose::ParsedJws jws;
   std::shared_ptr<IssuerKeys> issuer;
-  std::function<void(VerifyResult)> done;
+  std::function<void(Result<TokenVerifier::SignedIntrospection>)> done;
 };
 
 }  // namespace
 
-void TokenVerifier::verify_opaque(std::string hash, std::string_view token,
-                                  std::function<void(VerifyResult)> done) {
-  if (token.size() > kMaxOpaqueToken) {
-    done(make_error_code(GwErrc::TokenMalformed));
-    return;
-  }
-  auto pending = std::make_shared<OpaquePending>();
+void TokenVerifier::introspect_signed(std::shared_ptr<IssuerKeys> issuer, std::string token,
+                                      std::string hash,
+                                      std::function<void(Result<SignedIntrospection>)> done) {
+  auto pending = std::make_shared<IntrospectionPending>();
   pending->token_hash = std::move(hash);
-  pending->issuer = opaque_issuer_;
+  pending->issuer = std::move(issuer);
   pending->done = std::move(done);
-  opaque_issuer_->introspect(std::string(token), [this, pending](Result<http::Response> r) {
+  pending->issuer->introspect(token, [this, pending](Result<http::Response> r) {
     const auto& settings = pending->issuer->settings();
     if (!r || r->status != 200) {
       core::log::warn("introspection_failed",
@@ -240,8 +248,9 @@ void TokenVerifier::verify_opaque(std::string hash, std::string_view token,
     auto type = r->headers.get("Content-Type").value_or("");
     if (type.substr(0, type.find(';')) != "application/token-introspection+jwt" ||
         r->body.size() > kMaxIntrospectionJwt) {
-      // A plain RFC 7662 JSON answer gives the upstream nothing but the opaque token, which
-      // must never leave the gateway; a signed answer is required.
+      // Only a signed answer is believed: a plain RFC 7662 JSON answer could come from anyone
+      // on the path, and for an opaque token it would give the upstream nothing but the opaque
+      // token, which must never leave the gateway.
       core::log::error("introspection_not_jwt", {{"issuer", settings.issuer}});
       return pending->done(make_error_code(GwErrc::IntrospectionUnavailable));
     }
@@ -285,23 +294,64 @@ void TokenVerifier::verify_opaque(std::string hash, std::string_view token,
         }
         return pending->done(make_error_code(GwErrc::TokenInactive));
       }
-      jose::ClaimExpectations expect;
-      expect.issuer = settings.issuer;
-      expect.audiences = settings.audiences;
-      expect.now = now;
-      expect.skew_seconds = settings.clock_skew;
-      expect.require_exp = true;
-      if (auto checked = jose::check_claims(*intro, expect); !checked) {
-        return pending->done(make_error_code(from_jose(checked.error())));
-      }
-      auto verified = std::const_pointer_cast<VerifiedToken>(
-          extract(*intro, settings.issuer, pending->token_hash));
-      verified->upstream_jwt = std::move(pending->answer);
-      std::shared_ptr<const VerifiedToken> out = verified;
-      cache_.insert(pending->token_hash, out, now);  // until the token's own exp
-      pending->done(std::move(out));
+      pending->done(SignedIntrospection{*intro, std::move(pending->answer)});
     });
   });
+}
+
+void TokenVerifier::verify_opaque(std::string hash, std::string_view token,
+                                  std::function<void(VerifyResult)> done) {
+  if (token.size() > kMaxOpaqueToken) {
+    done(make_error_code(GwErrc::TokenMalformed));
+    return;
+  }
+  auto issuer = opaque_issuer_;
+  introspect_signed(
+      issuer, std::string(token), hash,
+      [this, issuer, hash, done = std::move(done)](Result<SignedIntrospection> answer) {
+        if (!answer) {
+          return done(answer.error());
+        }
+        const auto& settings = issuer->settings();
+        jose::ClaimExpectations expect;
+        expect.issuer = settings.issuer;
+        expect.audiences = settings.audiences;
+        expect.now = clock_.now();
+        expect.skew_seconds = settings.clock_skew;
+        expect.require_exp = true;
+        if (auto checked = jose::check_claims(answer->claims, expect); !checked) {
+          return done(make_error_code(from_jose(checked.error())));
+        }
+        auto verified = std::const_pointer_cast<VerifiedToken>(
+            extract(answer->claims, settings.issuer, hash));
+        verified->upstream_jwt = std::move(answer->jwt);
+        std::shared_ptr<const VerifiedToken> out = verified;
+        cache_.insert(hash, out, expect.now);  // until the token's own exp
+        done(std::move(out));
+      });
+}
+
+void TokenVerifier::check_not_revoked(std::shared_ptr<VerifiedToken> verified,
+                                      std::shared_ptr<IssuerKeys> issuer, std::string token,
+                                      std::function<void(VerifyResult)> done) {
+  const std::int64_t interval = issuer->settings().jwt_revocation_check;
+  std::string hash = verified->token_hash;
+  introspect_signed(
+      std::move(issuer), std::move(token), std::move(hash),
+      [this, verified, interval, done = std::move(done)](Result<SignedIntrospection> answer) {
+        if (!answer) {
+          // Inactive: revoked (or unknown) at the issuer. Unavailable: without an answer the
+          // token's state is unknown, and the operator asked for revocation to be enforced.
+          return done(answer.error());
+        }
+        const std::int64_t now = clock_.now();
+        // The "active" answer holds for `interval` seconds; then the cache lets the token go
+        // and the next request asks the issuer again.
+        verified->cache_until = now + interval;
+        std::shared_ptr<const VerifiedToken> out = verified;
+        cache_.insert(out->token_hash, out, now);
+        done(std::move(out));
+      });
 }
 
 }  // namespace fapigate::gw

@@ -1,6 +1,8 @@
 // Verifies a JWT access token (RFC 9068 §4): compact JWS with an allowed algorithm, typ at+jwt,
 // a configured issuer, a signature by one of that issuer's keys, aud naming this gateway, exp /
-// nbf / iat within the skew. Successes are cached by token hash until exp.
+// nbf / iat within the skew. Successes are cached by token hash until exp (or, where the
+// issuer's JWTs are also checked for revocation by introspection, for jwt_revocation_check
+// seconds). Opaque tokens are introspected at the one issuer that takes them.
 #pragma once
 
 #include <chrono>
@@ -46,10 +48,27 @@ public:
     return issuers_;
   }
 
+  // The "token_introspection" object of a verified, "active" RFC 9701 answer, and the answer.
+  struct SignedIntrospection {
+    boost::json::object claims;
+    std::string jwt;
+  };
+
 private:
+  // Introspects `token` at `issuer` (RFC 7662 over mTLS, asking for the signed RFC 9701
+  // answer, believed only with the issuer's signature, iss, aud = this gateway, a fresh iat).
+  // Errors: IntrospectionUnavailable (no trustworthy answer), TokenInactive ("active": false,
+  // also remembered in the cache for introspection_inactive_cache seconds).
+  void introspect_signed(std::shared_ptr<IssuerKeys> issuer, std::string token, std::string hash,
+                         std::function<void(Result<SignedIntrospection>)> done);
   // Phantom token (RFC 7662 + RFC 9701) at the issuer that takes opaque tokens.
   void verify_opaque(std::string hash, std::string_view token,
                      std::function<void(VerifyResult)> done);
+  // A verified JWT of an issuer with jwt_revocation_check: active at the issuer, it is cached
+  // for that many seconds; inactive or unanswered, it is refused.
+  void check_not_revoked(std::shared_ptr<VerifiedToken> verified,
+                         std::shared_ptr<IssuerKeys> issuer, std::string token,
+                         std::function<void(VerifyResult)> done);
 
   std::map<std::string, std::shared_ptr<IssuerKeys>, std::less<>> issuers_;
   std::shared_ptr<IssuerKeys> opaque_issuer_;  // null: opaque tokens are malformed

@@ -288,3 +288,40 @@ gateway:
 }
 
 }  // namespace
+
+// jwt_revocation_check introspects like opaque_tokens, so it needs the same: a client
+// certificate for mTLS, this gateway's client_id at the issuer, and the introspection endpoint
+// where discovery is off (jwks_uri given).
+TEST(GatewayPolicyConfig, JwtRevocationCheckNeedsWhatIntrospectionNeeds) {
+  const std::string route = "  routes:\n    - {name: p, path: /p, upstream: \"http://u:1\"}\n";
+  auto bare = load(R"(    - {issuer: "https://as2.example.com", jwks_uri: "https://as2.example.com/jwks",
+       audiences: [api], jwt_revocation_check: 30}
+)" + route);
+  EXPECT_EQ(bare.errors.size(), 3u) << all(bare);
+  for (const char* msg :
+       {"fapigate.yaml: gateway.issuers[1].introspection_client_id: required key is missing",
+        "fapigate.yaml: gateway.issuers[1].introspection_endpoint: required when "
+        "jwt_revocation_check is set and jwks_uri is set (no discovery)",
+        "fapigate.yaml: gateway.issuers[1].client_cert_file: required when jwt_revocation_check "
+        "is set (introspection is authenticated with mTLS)"}) {
+    EXPECT_NE(std::find(bare.errors.begin(), bare.errors.end(), std::string(msg)),
+              bare.errors.end())
+        << "want: " << msg << "\ngot:\n"
+        << all(bare);
+  }
+  const std::string complete = R"(    - issuer: "https://as2.example.com"
+      jwks_uri: "https://as2.example.com/jwks"
+      audiences: [api]
+      client_cert_file: pki/server.pem
+      client_key_file: pki/server.key
+      introspection_client_id: gateway-client
+      introspection_endpoint: "https://as2.example.com/introspect"
+)";
+  auto ok = load(complete + "      jwt_revocation_check: 30\n" + route);
+  ASSERT_TRUE(ok.ok()) << all(ok);
+  EXPECT_EQ(ok.config.gateway.issuers.at(1).jwt_revocation_check, 30);
+  EXPECT_EQ(ok.config.gateway.issuers.at(0).jwt_revocation_check, 0);  // off by default
+  EXPECT_ONLY_ERROR(load(complete + "      jwt_revocation_check: 3601\n" + route),
+                    "fapigate.yaml: gateway.issuers[1].jwt_revocation_check: must be between 0 "
+                    "and 3600 seconds");
+}

@@ -280,6 +280,61 @@ TEST_F(GatewayFlow, PhantomTokenEndToEnd) {
   EXPECT_EQ(server.stop(), 0);
 }
 
+// ---- revocation of JWT access tokens ------------------------------------------------------------
+
+// FAPI 1.0 Part 1 §6.2.1, FAPI 2.0 SP §5.3.4: with jwt_revocation_check the gateway asks the AS (signed RFC 9701
+// introspection over mTLS, as gateway-client) whether a JWT it verified is still active. After
+// the partner revokes its token at the AS (RFC 7009), the gateway refuses it within the
+// interval; a token that was never revoked keeps working.
+TEST_F(GatewayFlow, JwtRevokedAtTheAsIsRefusedWithinTheCheckInterval) {
+  const std::string resources = "  resources:\n    - audience: " + audience() +
+                                "\n      introspection_clients: [gateway-client]\n";
+  const std::string issuer_yaml = "    - issuer: " + issuer() +
+                                  "\n      ca_file: pki/ca.pem\n"
+                                  "      client_cert_file: pki/other-partner.pem\n"
+                                  "      client_key_file: pki/other-partner.key\n"
+                                  "      audiences: [" + audience() + "]\n"
+                                  "      introspection_client_id: gateway-client\n"
+                                  "      jwt_revocation_check: 1\n";
+  auto path = write("revocation.yaml", as_yaml(resources) +
+                                           gateway_yaml(mtls_listener(), issuer_yaml,
+                                                        demo_routes()));
+  std::string out;
+  ASSERT_EQ(run_fapigate({"check", "-c", path}, &out), 0) << out;
+  ServerProcess server({"serve", "-c", path}, dir_.path() + "/revocation.log");
+
+  const std::string tok = token("accounts payments");
+  const std::string kept = token("accounts payments");
+  ASSERT_NE(tok.find('.'), std::string::npos) << "the AS must issue a JWT: " << tok;
+  auto r = call("GET", "/accounts", tok);
+  ASSERT_EQ(r.status, 200) << r.body << read_file_text(dir_.path() + "/revocation.log");
+  // The upstream gets the JWT itself.
+  const auto body = json_of(r.body);
+  auto caller = core::get_object(body, "caller");
+  ASSERT_NE(caller, nullptr) << r.body;
+  EXPECT_EQ(field(*caller, "authorization"), "jwt");
+  EXPECT_EQ(field(*caller, "iss"), issuer());
+  ASSERT_EQ(call("GET", "/accounts", kept).status, 200);
+
+  auto revoked = curl(tls_args() + "--data " +
+                      shell_quote("client_id=partner-client&token=" + tok) + " " +
+                      shell_quote("https://localhost:" + port(1) + "/revoke"));
+  ASSERT_EQ(revoked.status, 200) << revoked.body;
+  // The last "active" answer holds for at most 1 s; bounded wait for the refusal.
+  HttpResult last;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  do {
+    last = call("GET", "/accounts", tok);
+    if (last.status == 401) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  } while (std::chrono::steady_clock::now() < until);
+  expect_refusal(last, 401, invalid_token("the access token is not active"));
+  EXPECT_EQ(call("GET", "/accounts", kept).status, 200) << "the other token is not revoked";
+  EXPECT_EQ(server.stop(), 0);
+}
+
 // ---- RFC 9440 Client-Cert behind a TLS-terminating proxy ------------------------------------
 
 TEST_F(GatewayFlow, ClientCertHeaderFromATrustedProxy) {
