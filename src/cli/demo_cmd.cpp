@@ -267,6 +267,9 @@ config::Config demo_config(const std::string& dir, std::uint16_t n, const DemoPk
   as.access_token_lifetime = 300;
   as.access_token_audiences = {url(n + 2)};
   as.scopes_supported = {"accounts", "payments"};
+  // The README's recipes introspect a partner's token with the partner's own certificate; a
+  // production AS leaves this off so that only resource servers may introspect.
+  as.introspection_by_token_owner = true;
   for (auto [id, dn] : {std::pair{"partner-client", pki.partner_subject_dn},
                         std::pair{"other-partner", pki.other_partner_subject_dn}}) {
     config::ClientRegistration reg;

@@ -603,6 +603,7 @@ void read_authorization_server(Issues& is, const YAML::Node& n, const std::strin
   read_list(m, "users", out.users, is, read_user);
   m.read_enum("access_token_format", kAccessTokenFormats, out.access_token_format);
   read_list(m, "resources", out.resources, is, read_resource);
+  m.read("introspection_by_token_owner", out.introspection_by_token_owner);
   m.read_enum("client_assertion_audience", kClientAssertionAudiences,
               out.client_assertion_audience);
   m.read("key_encryption_key_file", out.key_encryption_key_file);

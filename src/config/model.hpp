@@ -138,6 +138,11 @@ struct AuthorizationServer {
   std::vector<User> users;                           // seeded into the store at start
   AccessTokenFormat access_token_format = AccessTokenFormat::Jwt;  // for audiences not in resources
   std::vector<ResourceServer> resources;
+  // Who may call the introspection endpoint (RFC 7662 §2.1, §4). false: only the resource
+  // servers listed in some resources[].introspection_clients; any other client is refused
+  // (FAPI 2.0 Attacker Model's introspection guidance, F2MS §6: an ordinary client must not
+  // read tokens there). true: a client may also introspect the tokens issued to itself.
+  bool introspection_by_token_owner = false;
   ClientAssertionAudience client_assertion_audience = ClientAssertionAudience::Issuer;
   // Signing keys at rest are sealed (AES-256-GCM) under this 32-byte key: a file holding it in
   // base64, or the FAPIGATE_KEK environment variable. Neither: keys stay in clear (warned).

@@ -188,6 +188,9 @@ protected:
     s.access_token_lifetime = 300;
     s.access_token_audiences = {kApiAudience};
     s.scopes_supported = {"accounts", "payments"};
+    // Most tests introspect a token as the client it was issued to, as the demo allows; the
+    // IntrospectionPolicy tests turn this off (the default) to check resource-server-only.
+    s.introspection_by_token_owner = true;
     s.clients.push_back(client("partner-client", "CN=partner-client,O=fapigate"));
     s.clients.push_back(client("other-partner", "CN=other-partner,O=fapigate"));
     // Registered DN written with other spacing and attribute-type case.

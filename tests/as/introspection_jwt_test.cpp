@@ -200,10 +200,65 @@ TEST_F(ResourceServerIntrospection, ResourceServerStillGetsInactiveForRevokedTok
   EXPECT_EQ(r.body, R"({"active":false})");
 }
 
-TEST_F(ResourceServerIntrospection, OwnerKeepsAccessWhenResourcesAreConfigured) {
+TEST_F(ResourceServerIntrospection, OwnerKeepsAccessWhenOwnersMayIntrospect) {
   start_with({{kApiAudience, std::nullopt, {"other-partner"}}});
   const std::string at = issue_partner_token();
   EXPECT_NE(introspect(at, partner_).body.find(R"("active":true)"), std::string::npos);
+}
+
+// FAPI 2.0 Attacker Model (F2MS §6; fapi-requirements MS-07): by default only resource servers
+// may introspect. An ordinary client, even asking about its own token, is refused with 403
+// before any token is looked at; a listed resource server still sees its audience's tokens.
+class IntrospectionPolicy : public ResourceServerIntrospection {
+protected:
+  void start_strict(std::vector<config::ResourceServer> resources) {
+    auto s = default_settings();
+    s.resources = std::move(resources);
+    s.introspection_by_token_owner = false;  // the default of a configured AS
+    start(s);
+  }
+  static void expect_refused(const http::Response& r) {
+    EXPECT_EQ(r.status, 403) << r.body;
+    auto o = json_of(r.body);
+    EXPECT_EQ(str(o, "error"), "unauthorized_client") << r.body;
+    EXPECT_EQ(str(o, "error_description"), "this client may not use the introspection endpoint");
+    EXPECT_EQ(r.headers.get("Cache-Control").value_or(""), "no-store");
+  }
+};
+
+TEST_F(IntrospectionPolicy, OrdinaryClientIsRefusedEvenForItsOwnToken) {
+  start_strict({{kApiAudience, std::nullopt, {"other-partner"}}});
+  const std::string at = issue_partner_token();
+  expect_refused(introspect(at, partner_));
+  auto jwt = post("/introspect", "client_id=partner-client&token=" + at, partner_);
+  jwt.headers.add("Accept", kJwtType);
+  expect_refused(call(std::move(jwt)));
+  // Refused before the token is looked at: an unknown token gets the same answer.
+  expect_refused(introspect("never-issued", partner_));
+}
+
+TEST_F(IntrospectionPolicy, ResourceServerSeesItsAudiencesTokensOnly) {
+  start_strict({{kApiAudience, std::nullopt, {"other-partner"}},
+                {"https://ledger.example", std::nullopt, {"san-client"}}});
+  const std::string at = issue_partner_token();
+  auto r = call(post("/introspect", "client_id=other-partner&token=" + at, other_));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json_of(r.body)["active"], true) << r.body;
+  // A resource server of another audience is a resource server, but not this token's.
+  auto other_rs = call(post("/introspect", "client_id=san-client&token=" + at, san_));
+  EXPECT_EQ(other_rs.status, 200) << other_rs.body;
+  EXPECT_EQ(other_rs.body, R"({"active":false})");
+}
+
+TEST_F(IntrospectionPolicy, WithoutResourcesNobodyMayIntrospect) {
+  start_strict({});
+  const std::string at = issue_partner_token();
+  expect_refused(introspect(at, partner_));
+  expect_refused(call(post("/introspect", "client_id=other-partner&token=" + at, other_)));
+  // Client authentication still comes first: a bad one is 401 invalid_client.
+  auto bad = call(post("/introspect", "client_id=partner-client&token=" + at, other_));
+  EXPECT_EQ(bad.status, 401) << bad.body;
+  EXPECT_EQ(str(json_of(bad.body), "error"), "invalid_client");
 }
 
 TEST_F(IntrospectionJwt, DiscoveryAdvertisesTheIntrospectionSigningAlg) {

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "core/base64url.hpp"
+#include "core/log.hpp"
 #include "crypto/key.hpp"
 #include "jose/jwk.hpp"
 #include "jose/jws.hpp"
@@ -48,6 +49,9 @@ crypto::AeadKey kek_of(char fill) {
 class SigningKeysTest : public ::testing::Test {
 protected:
   void SetUp() override {
+    // Several tests read what the keys log; a suite that ran earlier in this binary may have
+    // turned logging off (AsTest does), which ctest's one-process-per-test run hides.
+    core::log::configure(core::log::Level::Info);
     static std::atomic<int> n{0};
     dir_ = std::filesystem::temp_directory_path() /
            ("fapigate-keys-" + std::to_string(::getpid()) + "-" + std::to_string(n++));

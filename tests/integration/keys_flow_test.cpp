@@ -67,6 +67,9 @@ protected:
         "  front:\n    port: " + port(0) + "\n    tls:\n" + tls +
         "  mtls:\n    port: " + port(1) + "\n    tls:\n" + tls +
         "      client_ca_file: pki/ca.pem\n"
+        // These tests introspect a token as the client it was issued to (by default only
+        // resource servers may: tests/as IntrospectionPolicy).
+        "  introspection_by_token_owner: true\n"
         "  signing_alg: ES256\n"
         "  key_refresh_interval: 1\n"
         "  key_publish_ahead: " + std::to_string(publish_ahead) + "\n"

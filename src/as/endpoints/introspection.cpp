@@ -62,10 +62,20 @@ bool contains(const std::vector<std::string>& values, std::string_view wanted) {
   return std::find(values.begin(), values.end(), wanted) != values.end();
 }
 
+// A resource server is a client some resources[] entry lists in introspection_clients.
+bool is_resource_server(const AsContext& ctx, std::string_view client_id) {
+  for (const auto& rs : ctx.settings.resources) {
+    if (contains(rs.introspection_clients, client_id)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // RFC 7662 §4: the AS decides which tokens a protected resource may learn about.
 bool may_introspect(const AsContext& ctx, const store::ClientRecord& caller,
                     const store::TokenRecord& rec) {
-  if (rec.client_id == caller.client_id) {
+  if (rec.client_id == caller.client_id && ctx.settings.introspection_by_token_owner) {
     return true;
   }
   const auto audiences = core::split_scopes(rec.audience);
@@ -153,6 +163,18 @@ http::Response introspection_endpoint(const AsContext& ctx, const http::Request&
     core::log::warn("introspection_refused", {{"detail", client.error().detail}});
     return to_response(client.error());
   }
+  // RFC 7662 §4, FAPI 2.0 Attacker Model (F2MS §6): introspection is for resource servers.
+  // Any other client is refused before a token is looked at, unless token owners may ask
+  // about their own tokens.
+  if (!ctx.settings.introspection_by_token_owner &&
+      !is_resource_server(ctx, client->client_id)) {
+    core::log::warn("introspection_refused",
+                    {{"client_id", client->client_id}, {"detail", "not a resource server"}});
+    auto refused = to_response(oauth_error(OAuthErrc::UnauthorizedClient,
+                                           "this client may not use the introspection endpoint"));
+    refused.status = 403;
+    return refused;
+  }
   auto token = form->find("token");
   if (token == form->end() || token->second.empty()) {
     return to_response(oauth_error(OAuthErrc::InvalidRequest, "token is required"));
@@ -177,7 +199,8 @@ http::Response introspection_endpoint(const AsContext& ctx, const http::Request&
   const bool refresh = rec.kind == "refresh_token";
   // A refresh token is the client's own business (RFC 6749 §1.5: never sent to a resource
   // server): only the client it was issued to may introspect it.
-  if (refresh ? rec.client_id != client->client_id : !may_introspect(ctx, *client, rec)) {
+  if (refresh ? (rec.client_id != client->client_id || !ctx.settings.introspection_by_token_owner)
+              : !may_introspect(ctx, *client, rec)) {
     core::log::warn("introspection_not_permitted",
                     {{"client_id", client->client_id}, {"jti", rec.jti}});
     return answer(ctx, *client, as_jwt, kInactive);
