@@ -32,6 +32,18 @@ bool is_access_token_typ(std::string_view typ) {
   return core::iequals(typ, "at+jwt") || core::iequals(typ, "application/at+jwt");
 }
 
+// RFC 9068 §4: what an access token's registered claims must say, for a JWT and for the
+// claims of an introspected opaque token alike.
+jose::ClaimExpectations expectations(const config::Issuer& settings, std::int64_t now) {
+  jose::ClaimExpectations expect;
+  expect.issuer = settings.issuer;
+  expect.audiences = settings.audiences;
+  expect.now = now;
+  expect.skew_seconds = settings.clock_skew;
+  expect.require_exp = true;
+  return expect;
+}
+
 std::shared_ptr<const VerifiedToken> extract(const boost::json::object& claims,
                                              const std::string& issuer,
                                              const std::string& token_hash) {
@@ -172,12 +184,7 @@ void TokenVerifier::verify(std::string_view token, std::function<void(VerifyResu
       return;
     }
     const auto& settings = pending->issuer->settings();
-    jose::ClaimExpectations expect;
-    expect.issuer = settings.issuer;
-    expect.audiences = settings.audiences;
-    expect.now = clock_.now();
-    expect.skew_seconds = settings.clock_skew;
-    expect.require_exp = true;
+    const jose::ClaimExpectations expect = expectations(settings, clock_.now());
     if (auto checked = jose::check_claims(pending->claims, expect); !checked) {
       pending->done(make_error_code(from_jose(checked.error())));
       return;
@@ -313,12 +320,7 @@ void TokenVerifier::verify_opaque(std::string hash, std::string_view token,
           return done(answer.error());
         }
         const auto& settings = issuer->settings();
-        jose::ClaimExpectations expect;
-        expect.issuer = settings.issuer;
-        expect.audiences = settings.audiences;
-        expect.now = clock_.now();
-        expect.skew_seconds = settings.clock_skew;
-        expect.require_exp = true;
+        const jose::ClaimExpectations expect = expectations(settings, clock_.now());
         if (auto checked = jose::check_claims(answer->claims, expect); !checked) {
           return done(make_error_code(from_jose(checked.error())));
         }
