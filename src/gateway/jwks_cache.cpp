@@ -259,15 +259,19 @@ void IssuerKeys::on_discovered(Result<http::Response> response) {
   auto doc = core::parse_json_object(response->body, core::JsonLimits{64 * 1024, 8});
   // RFC 8414 §3.3 / OIDC Discovery §4.3: the document must name the very issuer it was fetched
   // for, or one issuer could hand out another's keys.
-  auto iss = doc ? core::get_string(*doc, "issuer") : std::nullopt;
-  auto jwks = doc ? core::get_string(*doc, "jwks_uri") : std::nullopt;
-  if (!iss || *iss != settings_.issuer || !jwks || jwks->rfind("https://", 0) != 0) {
+  // Absent members read as empty, which fails both checks (the configured issuer is never
+  // empty).
+  const std::string_view iss =
+      doc ? core::get_string(*doc, "issuer").value_or(std::string_view()) : std::string_view();
+  const std::string_view jwks =
+      doc ? core::get_string(*doc, "jwks_uri").value_or(std::string_view()) : std::string_view();
+  if (iss != settings_.issuer || jwks.rfind("https://", 0) != 0) {
     core::log::warn("issuer_discovery_invalid", {{"issuer", settings_.issuer}});
     return on_fetched(make_error_code(boost::system::errc::protocol_error));
   }
   {
     std::lock_guard lock(mu_);
-    jwks_uri_ = std::string(*jwks);
+    jwks_uri_ = std::string(jwks);
     if (introspection_endpoint_.empty()) {
       // RFC 8705 §5: the mTLS alias is what a client with a certificate must use.
       std::optional<std::string_view> ie;
