@@ -199,10 +199,11 @@ struct Issuer {
   std::string introspection_endpoint;   // empty: discovered (the mTLS alias when published)
   std::string introspection_client_id;  // this gateway's client_id at the issuer
   std::int64_t introspection_inactive_cache = 10;  // seconds an inactive answer is remembered
-  // Revocation of JWT access tokens (FAPI 1.0 Part 1 §6.2.1, FAPI 2.0 SP §5.3.4): 0 trusts a verified
-  // JWT until its exp. N > 0 also introspects it at this issuer (the same signed RFC 9701
-  // answer as for opaque tokens) and trusts an "active" answer for N seconds, so a token the
-  // issuer revoked is refused within N seconds; no answer refuses the request (fail closed).
+  // Revocation of JWT access tokens (FAPI 1.0 Part 1 §6.2.1, FAPI 2.0 SP §5.3.4): 0 trusts a
+  // verified JWT until its exp. N > 0 also introspects it at this issuer (the same signed
+  // RFC 9701 answer as for opaque tokens) and trusts an "active" answer for N seconds, so a
+  // token the issuer revoked is refused within N seconds; no answer refuses the request (fail
+  // closed).
   std::int64_t jwt_revocation_check = 0;
 };
 

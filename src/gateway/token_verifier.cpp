@@ -191,8 +191,8 @@ void TokenVerifier::verify(std::string_view token, std::function<void(VerifyResu
     }
     auto verified = extract(pending->claims, settings.issuer, pending->token_hash);
     if (settings.jwt_revocation_check > 0) {
-      // FAPI 1.0 Part 1 §6.2.1 and FAPI 2.0 SP §5.3.4: the resource server checks revocation too. A JWT says
-      // nothing about it, so its issuer is asked.
+      // FAPI 1.0 Part 1 §6.2.1 and FAPI 2.0 SP §5.3.4: the resource server checks revocation
+      // too. A JWT says nothing about it, so its issuer is asked.
       check_not_revoked(std::const_pointer_cast<VerifiedToken>(verified), pending->issuer,
                         std::move(pending->token), std::move(pending->done));
       return;

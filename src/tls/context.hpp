@@ -1,7 +1,7 @@
 // TLS contexts under the FAPI policy (FAPI 2.0 SP §5.2.2, FAPI 1.0 Part 2 §8.5): TLS 1.3, or
-// TLS 1.2 with only the permitted cipher suites; no renegotiation, no compression. A Context is an immutable,
-// shareable handle to an OpenSSL SSL_CTX (reference-counted), safe to use from many threads to
-// create connections. No Asio here: http/*.cpp wrap the SSL_CTX for their streams.
+// TLS 1.2 with only the permitted cipher suites; no renegotiation, no compression. A Context is
+// an immutable, shareable handle to an OpenSSL SSL_CTX (reference-counted), safe to use from
+// many threads to create connections. No Asio here: http/*.cpp wrap the SSL_CTX for their streams.
 #pragma once
 
 #include <memory>

@@ -1,7 +1,8 @@
-// Revocation of JWT access tokens at the gateway (FAPI 1.0 Part 1 §6.2.1, FAPI 2.0 SP §5.3.4): with
-// jwt_revocation_check an issuer's verified JWTs are also introspected (signed RFC 9701 answer),
-// an "active" answer is trusted for that many seconds, and a revoked token is refused once it
-// runs out. Without the setting a JWT is trusted until its exp and the issuer is never asked.
+// Revocation of JWT access tokens at the gateway (FAPI 1.0 Part 1 §6.2.1, FAPI 2.0 SP
+// §5.3.4): with jwt_revocation_check an issuer's verified JWTs are also introspected (signed
+// RFC 9701 answer), an "active" answer is trusted for that many seconds, and a revoked token is
+// refused once it runs out. Without the setting a JWT is trusted until its exp and the issuer
+// is never asked.
 #include "gateway_fixture.hpp"
 
 #include "core/strings.hpp"

@@ -414,8 +414,8 @@ protected:
                     "  front:\n    port: " + port(0) + "\n    tls:\n" + tls +
                     "  mtls:\n    port: " + port(1) + "\n    tls:\n" + tls +
                     "      client_ca_file: pki/ca.pem\n"
-                    // These tests introspect a token as the client it was issued to (by default only
-                    // resource servers may: tests/as IntrospectionPolicy).
+                    // These tests introspect a token as the client it was issued to (by
+                    // default only resource servers may: tests/as IntrospectionPolicy).
                     "  introspection_by_token_owner: true\n"
                     "  access_token_audiences: [" + audience() + "]\n"
                     "  scopes_supported: [accounts, payments]\n"

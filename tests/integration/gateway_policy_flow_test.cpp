@@ -282,10 +282,10 @@ TEST_F(GatewayFlow, PhantomTokenEndToEnd) {
 
 // ---- revocation of JWT access tokens ------------------------------------------------------------
 
-// FAPI 1.0 Part 1 §6.2.1, FAPI 2.0 SP §5.3.4: with jwt_revocation_check the gateway asks the AS (signed RFC 9701
-// introspection over mTLS, as gateway-client) whether a JWT it verified is still active. After
-// the partner revokes its token at the AS (RFC 7009), the gateway refuses it within the
-// interval; a token that was never revoked keeps working.
+// FAPI 1.0 Part 1 §6.2.1, FAPI 2.0 SP §5.3.4: with jwt_revocation_check the gateway asks the
+// AS (signed RFC 9701 introspection over mTLS, as gateway-client) whether a JWT it verified is
+// still active. After the partner revokes its token at the AS (RFC 7009), the gateway refuses
+// it within the interval; a token that was never revoked keeps working.
 TEST_F(GatewayFlow, JwtRevokedAtTheAsIsRefusedWithinTheCheckInterval) {
   const std::string resources = "  resources:\n    - audience: " + audience() +
                                 "\n      introspection_clients: [gateway-client]\n";
