@@ -595,6 +595,9 @@ void read_authorization_server(Issues& is, const YAML::Node& n, const std::strin
   m.read("access_token_lifetime", out.access_token_lifetime);
   m.read("id_token_lifetime", out.id_token_lifetime);
   m.read("login_acr", out.login_acr);
+  m.read("login_max_failures_per_user", out.login_max_failures_per_user);
+  m.read("login_max_failures_per_address", out.login_max_failures_per_address);
+  m.read("login_failure_window", out.login_failure_window);
   m.read("refresh_token_lifetime", out.refresh_token_lifetime);
   m.read("access_token_audiences", out.access_token_audiences);
   m.read("record_client_credentials_tokens", out.record_client_credentials_tokens);

@@ -127,6 +127,11 @@ struct AuthorizationServer {
   // The acr (OIDC Core §2) of a sign-in on the login page: one factor, so by default the Open
   // Banking / PSD2 value for customer authentication that is not strong.
   std::string login_acr = "urn:openbanking:psd2:ca";
+  // Failed sign-ins on the login page, counted per username and per client address over a
+  // sliding window: at the limit, sign-in is refused (429) until the window has passed.
+  std::int64_t login_max_failures_per_user = 5;
+  std::int64_t login_max_failures_per_address = 20;
+  std::int64_t login_failure_window = 900;  // seconds
   // Refresh tokens (RFC 6749 §6) live this long from issue (a rotated one: from its rotation).
   std::int64_t refresh_token_lifetime = 2'592'000;  // 30 days
   std::vector<std::string> access_token_audiences;  // default aud of issued access tokens

@@ -455,6 +455,9 @@ void check_authorization_server(Checker& c, const AuthorizationServer& as,
                   [](unsigned char ch) { return ch <= 0x20 || ch >= 0x7F || ch == '"' || ch == '\\'; })) {
     c.add(p + ".login_acr", "must be 1 to 256 printable characters without spaces, '\"' or '\\'");
   }
+  c.range(p + ".login_max_failures_per_user", as.login_max_failures_per_user, 1, 1'000);
+  c.range(p + ".login_max_failures_per_address", as.login_max_failures_per_address, 1, 100'000);
+  c.range(p + ".login_failure_window", as.login_failure_window, 60, 86'400, "seconds");
   c.range(p + ".refresh_token_lifetime", as.refresh_token_lifetime, 60, 31'536'000, "seconds");
   c.readable_file(p + ".key_encryption_key_file", as.key_encryption_key_file);
   c.range(p + ".key_refresh_interval", as.key_refresh_interval, 1, 3'600, "seconds");

@@ -106,8 +106,11 @@ protected:
     signing.jwks_file = front_keys().jwks_file;
     s.clients.push_back(signing);
     s.users.push_back(config::User{"alice", front_keys().password_hash});
+    settings_ = s;
     start(s);
   }
+
+  config::AuthorizationServer settings_;  // what SetUp started with; a test may restart
 
   static std::string par_body(const std::string& client_id = "partner-client",
                               const std::string& extra = "") {
@@ -596,18 +599,41 @@ TEST_F(FrontChannelTest, WrongPasswordAndUnknownUserGetTheSameMessage) {
 }
 
 TEST_F(FrontChannelTest, RepeatedFailuresAreThrottled) {
+  // The defaults: 5 failures per user within 15 minutes.
+  ASSERT_EQ(settings_.login_max_failures_per_user, 5);
+  ASSERT_EQ(settings_.login_failure_window, 900);
   const std::string uri = push();
   Browser b = open_login("partner-client", uri);
-  for (int i = 0; i < kMaxFailuresPerUser; ++i) {
+  for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(login(b, "partner-client", uri, "bad").status, 401);
   }
   // Now even the right password waits.
   auto r = login(b, "partner-client", uri);
   EXPECT_EQ(r.status, 429);
-  clock_.advance(kFailureWindowSeconds);
+  clock_.advance(900);
   const std::string fresh = push();  // the first one expired meanwhile
   Browser b2 = open_login("partner-client", fresh);
   EXPECT_EQ(login(b2, "partner-client", fresh).status, 303);
+}
+
+// The bank's own lockout policy: here 2 failures per user within 2 minutes.
+TEST_F(FrontChannelTest, ThrottleFollowsTheConfiguredLimitAndWindow) {
+  settings_.login_max_failures_per_user = 2;
+  settings_.login_failure_window = 120;
+  start(settings_);
+  const std::string uri = push();
+  Browser b = open_login("partner-client", uri);
+  EXPECT_EQ(login(b, "partner-client", uri, "bad").status, 401);
+  EXPECT_EQ(login(b, "partner-client", uri, "bad").status, 401);
+  EXPECT_EQ(login(b, "partner-client", uri).status, 429);
+  clock_.advance(60);
+  const std::string later = push();
+  Browser b2 = open_login("partner-client", later);
+  EXPECT_EQ(login(b2, "partner-client", later).status, 429) << "still within the window";
+  clock_.advance(60);
+  const std::string fresh = push();
+  Browser b3 = open_login("partner-client", fresh);
+  EXPECT_EQ(login(b3, "partner-client", fresh).status, 303) << "the window has passed";
 }
 
 TEST_F(FrontChannelTest, ValuesAreEscapedOnThePages) {

@@ -396,6 +396,31 @@ TEST(ConfigLoadAcr, LoginAcrDefaultsToCustomerAuthenticationAndMustBeAToken) {
       << all(r.errors);
 }
 
+TEST(ConfigLoadLoginThrottle, KeysAreReadAndBounded) {
+  LoadResult ok = load_string(
+      "authorization_server: {login_max_failures_per_user: 3, login_max_failures_per_address: 50,"
+      " login_failure_window: 600}\n",
+      "fapigate.yaml");
+  EXPECT_EQ(ok.config.authorization_server.login_max_failures_per_user, 3);
+  EXPECT_EQ(ok.config.authorization_server.login_max_failures_per_address, 50);
+  EXPECT_EQ(ok.config.authorization_server.login_failure_window, 600);
+  LoadResult r = load_string(
+      "authorization_server: {enabled: true, login_max_failures_per_user: 0,"
+      " login_max_failures_per_address: 100001, login_failure_window: 59}\n",
+      "fapigate.yaml");
+  for (const char* msg :
+       {"fapigate.yaml: authorization_server.login_max_failures_per_user: must be between 1 and "
+        "1000",
+        "fapigate.yaml: authorization_server.login_max_failures_per_address: must be between 1 "
+        "and 100000",
+        "fapigate.yaml: authorization_server.login_failure_window: must be between 60 and 86400 "
+        "seconds"}) {
+    EXPECT_NE(std::find(r.errors.begin(), r.errors.end(), msg), r.errors.end())
+        << "want: " << msg << "\ngot:\n"
+        << all(r.errors);
+  }
+}
+
 TEST(ConfigLoadClientAuth, AssertionAudienceDefaultsToIssuerAndRefusesOtherValues) {
   LoadResult ok = load_string("authorization_server: {}\n", "fapigate.yaml");
   EXPECT_EQ(ok.config.authorization_server.client_assertion_audience,

@@ -1503,7 +1503,7 @@ TEST(HostileLogin, BruteForceIsThrottledPerUserAndPerAddress) {
                                      {"username", username},
                                      {"password", pw}}));
   };
-  // Per user (front_channel.hpp kMaxFailuresPerUser = 5 in 15 minutes): the sixth attempt is
+  // Per user (login_max_failures_per_user, 5 in 15 minutes by default): the sixth attempt is
   // refused even with the right password, and the page says why.
   for (int i = 0; i < 5; ++i) {
     auto r = attempt(alice, "wrong-" + std::to_string(i));
@@ -1516,8 +1516,8 @@ TEST(HostileLogin, BruteForceIsThrottledPerUserAndPerAddress) {
   EXPECT_EQ(locked.header("Set-Cookie").find("__Host-fapigate-session"), std::string::npos)
       << "no session for a throttled login";
   expect_no_framing(locked);
-  // Per address (kMaxFailuresPerAddress = 20): names that do not exist count too, then even
-  // another user is refused from this address.
+  // Per address (login_max_failures_per_address, 20 by default): names that do not exist count
+  // too, then even another user is refused from this address.
   for (int i = 0; i < 15; ++i) {
     auto r = attempt("nobody-" + std::to_string(i), "x");
     EXPECT_EQ(r.status, 401) << i;

@@ -582,15 +582,16 @@ std::variant<PostedPage, http::Response> read_posted_page(const AsContext& ctx,
 
 Result<bool> throttled(const AsContext& ctx, const std::string& user_key,
                        const std::string& addr_key, std::int64_t now) {
-  auto u = ctx.store->login_failures(user_key, now, kFailureWindowSeconds);
+  const auto& s = ctx.settings;
+  auto u = ctx.store->login_failures(user_key, now, s.login_failure_window);
   if (!u) {
     return Result<bool>(boost::system::in_place_error, u.error());
   }
-  auto a = ctx.store->login_failures(addr_key, now, kFailureWindowSeconds);
+  auto a = ctx.store->login_failures(addr_key, now, s.login_failure_window);
   if (!a) {
     return Result<bool>(boost::system::in_place_error, a.error());
   }
-  return *u >= kMaxFailuresPerUser || *a >= kMaxFailuresPerAddress;
+  return *u >= s.login_max_failures_per_user || *a >= s.login_max_failures_per_address;
 }
 
 // The hash an unknown username is checked against, so that the answer takes as long as for a
@@ -657,8 +658,8 @@ http::Response login_submit(const AsContext& ctx, const http::Request& req) {
   const bool ok = verify_password(password, *user ? (*user)->password_hash : dummy_hash()) &&
                   user->has_value();
   if (!ok) {
-    (void)ctx.store->note_login_failure(user_key, now, kFailureWindowSeconds);
-    (void)ctx.store->note_login_failure(addr_key, now, kFailureWindowSeconds);
+    (void)ctx.store->note_login_failure(user_key, now, ctx.settings.login_failure_window);
+    (void)ctx.store->note_login_failure(addr_key, now, ctx.settings.login_failure_window);
     log::warn("login_failed", {{"user", crypto::fingerprint(username)},
                                {"remote", req.remote_address}});
     // One message whether or not the user exists.

@@ -27,10 +27,6 @@ inline constexpr std::int64_t kJarmLifetime = 120;
 inline constexpr std::int64_t kBrowserSessionLifetime = 30 * 60;
 // The session cookie: __Host- (RFC 6265bis §4.1.3.2) pins it to this origin, Secure, Path=/.
 inline constexpr std::string_view kSessionCookie = "__Host-fapigate-session";
-// Failed logins before sign-in is refused for a while (per user, per client address).
-inline constexpr std::int64_t kMaxFailuresPerUser = 5;
-inline constexpr std::int64_t kMaxFailuresPerAddress = 20;
-inline constexpr std::int64_t kFailureWindowSeconds = 15 * 60;
 
 // POST /par (RFC 9126 §2): 201 {request_uri, expires_in}, or an RFC 6749 §5.2 JSON error.
 http::Response par_endpoint(const AsContext& ctx, const http::Request& request);
