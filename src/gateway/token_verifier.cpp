@@ -44,7 +44,9 @@ jose::ClaimExpectations expectations(const config::Issuer& settings, std::int64_
   return expect;
 }
 
-std::shared_ptr<const VerifiedToken> extract(const boost::json::object& claims,
+// Mutable for its caller, which may add what the claims do not say (the upstream JWT, how long
+// a revocation check holds) before anyone else sees it.
+std::shared_ptr<VerifiedToken> extract(const boost::json::object& claims,
                                              const std::string& issuer,
                                              const std::string& token_hash) {
   auto t = std::make_shared<VerifiedToken>();
@@ -193,8 +195,8 @@ void TokenVerifier::verify(std::string_view token, std::function<void(VerifyResu
     if (settings.jwt_revocation_check > 0) {
       // FAPI 1.0 Part 1 §6.2.1 and FAPI 2.0 SP §5.3.4: the resource server checks revocation
       // too. A JWT says nothing about it, so its issuer is asked.
-      check_not_revoked(std::const_pointer_cast<VerifiedToken>(verified), pending->issuer,
-                        std::move(pending->token), std::move(pending->done));
+      check_not_revoked(std::move(verified), pending->issuer, std::move(pending->token),
+                        std::move(pending->done));
       return;
     }
     cache_.insert(pending->token_hash, verified, expect.now);
@@ -324,12 +326,10 @@ void TokenVerifier::verify_opaque(std::string hash, std::string_view token,
         if (auto checked = jose::check_claims(answer->claims, expect); !checked) {
           return done(make_error_code(from_jose(checked.error())));
         }
-        auto verified = std::const_pointer_cast<VerifiedToken>(
-            extract(answer->claims, settings.issuer, hash));
+        auto verified = extract(answer->claims, settings.issuer, hash);
         verified->upstream_jwt = std::move(answer->jwt);
-        std::shared_ptr<const VerifiedToken> out = verified;
-        cache_.insert(hash, out, expect.now);  // until the token's own exp
-        done(std::move(out));
+        cache_.insert(hash, verified, expect.now);  // until the token's own exp
+        done(std::move(verified));
       });
 }
 

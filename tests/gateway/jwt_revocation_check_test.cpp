@@ -100,6 +100,20 @@ TEST_F(JwtRevocationCheck, TokenRevokedAtTheIssuerIsRefusedOnceTheIntervalRunsOu
   EXPECT_EQ(introspections(), 3u);
 }
 
+// An active answer never outlives the token: with an interval longer than the token's remaining
+// life, the token is still refused once it expires.
+TEST_F(JwtRevocationCheck, ActiveAnswerHoldsNoLongerThanTheToken) {
+  auto s = settings();
+  s.issuers[0].jwt_revocation_check = 600;
+  start(s);
+  auto c = claims();
+  c["exp"] = clock_.now() + 20;
+  const std::string token = sign(c, data_->a_ec);
+  ASSERT_EQ(call(pay(token)).status, 201);
+  clock_.advance(31);  // exp + 11: past the 10 s clock skew
+  expect_refused(call(pay(token)), 401, invalid_token("the access token expired"));
+}
+
 TEST_F(JwtRevocationCheck, NoTrustworthyAnswerRefusesWith503) {
   start(settings());
   int n = 0;

@@ -72,10 +72,16 @@ bool is_resource_server(const AsContext& ctx, std::string_view client_id) {
   return false;
 }
 
+// A client asking about a token issued to itself, where introspection_by_token_owner allows it.
+bool owner_may_introspect(const AsContext& ctx, const store::ClientRecord& caller,
+                          const store::TokenRecord& rec) {
+  return ctx.settings.introspection_by_token_owner && rec.client_id == caller.client_id;
+}
+
 // RFC 7662 §4: the AS decides which tokens a protected resource may learn about.
 bool may_introspect(const AsContext& ctx, const store::ClientRecord& caller,
                     const store::TokenRecord& rec) {
-  if (rec.client_id == caller.client_id && ctx.settings.introspection_by_token_owner) {
+  if (owner_may_introspect(ctx, caller, rec)) {
     return true;
   }
   const auto audiences = core::split_scopes(rec.audience);
@@ -198,9 +204,8 @@ http::Response introspection_endpoint(const AsContext& ctx, const http::Request&
   const store::TokenRecord& rec = (*record)->record;
   const bool refresh = rec.kind == "refresh_token";
   // A refresh token is the client's own business (RFC 6749 §1.5: never sent to a resource
-  // server): only the client it was issued to may introspect it.
-  if (refresh ? (rec.client_id != client->client_id || !ctx.settings.introspection_by_token_owner)
-              : !may_introspect(ctx, *client, rec)) {
+  // server): only the client it was issued to may introspect it, where owners may at all.
+  if (refresh ? !owner_may_introspect(ctx, *client, rec) : !may_introspect(ctx, *client, rec)) {
     core::log::warn("introspection_not_permitted",
                     {{"client_id", client->client_id}, {"jti", rec.jti}});
     return answer(ctx, *client, as_jwt, kInactive);
