@@ -31,6 +31,9 @@ public:
       case JoseErrc::NotYetValid: return "JWT is not yet valid (nbf)";
       case JoseErrc::IssuedInFuture: return "JWT iat is in the future";
       case JoseErrc::ClaimInvalid: return "JWT claim has an invalid type or value";
+      case JoseErrc::EncryptionKeyNotFound:
+        return "no RSA encryption key for that algorithm in the recipient's JWKS";
+      case JoseErrc::EncryptionFailed: return "JWE encryption failed";
     }
     return "unknown JOSE error";
   }

@@ -27,6 +27,8 @@ enum class JoseErrc {
   NotYetValid,           // "nbf" is in the future (beyond the allowed skew)
   IssuedInFuture,        // "iat" is in the future (beyond the allowed skew)
   ClaimInvalid,          // a registered claim has the wrong JSON type
+  EncryptionKeyNotFound, // JWE: no RSA key in the recipient's JWKS for that key-management alg
+  EncryptionFailed,      // JWE: the key or content encryption failed (OpenSSL refused)
 };
 ErrorCode make_error_code(JoseErrc e);
 
