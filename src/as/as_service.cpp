@@ -2,6 +2,9 @@
 
 #include <exception>
 
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+
 #include "as/as_context.hpp"
 #include "as/as_metrics.hpp"
 #include "as/checks/client_assertion.hpp"
@@ -13,6 +16,8 @@
 #include "core/files.hpp"
 #include "core/log.hpp"
 #include "jose/alg.hpp"
+#include "jose/jwe.hpp"
+#include "jose/jwk.hpp"
 
 namespace fapigate::as {
 namespace {
@@ -47,10 +52,31 @@ Result<std::string> load_client_jwks(const config::ClientRegistration& c, std::s
     // A private member is refused too: the client must not hand over its private key.
     return bad("not a public JWKS (" + jwks.error().message() + ")");
   }
-  if (jwks->keys.empty()) {
+  const bool encrypts = !c.id_token_encrypted_response_alg.empty();
+  if (jwks->keys.empty() && !encrypts) {
     return bad("no usable key (RSA >= 2048, EC P-256 or Ed25519)");
   }
-  return jose::to_json_string(*jwks, false);
+  // Only the public keys this server uses are kept: the signing keys, and the client's RSA
+  // encryption key for its id_token_encrypted_response_alg (OIDC Registration §2).
+  boost::json::array keys;
+  for (const auto& k : jwks->keys) {
+    keys.emplace_back(jose::to_json(k, false));
+  }
+  if (encrypts) {
+    auto alg = jose::parse_key_management_alg(c.id_token_encrypted_response_alg);
+    auto enc = alg ? jose::find_encryption_key(text, *alg)
+                   : Result<jose::EncryptionJwk>(make_error_code(jose::JoseErrc::EncryptionKeyNotFound));
+    if (!enc) {
+      return bad("no RSA key to encrypt ID tokens to with " + c.id_token_encrypted_response_alg +
+                 " (\"use\": \"enc\" or none, \"alg\" none or " +
+                 c.id_token_encrypted_response_alg + ")");
+    }
+    auto jwk = jose::to_json(jose::make_jwk(enc->key, enc->kid, std::nullopt), false);
+    jwk["use"] = "enc";
+    jwk["alg"] = c.id_token_encrypted_response_alg;
+    keys.emplace_back(std::move(jwk));
+  }
+  return boost::json::serialize(boost::json::object{{"keys", std::move(keys)}});
 }
 
 class AsServiceImpl final : public AsService,

@@ -43,6 +43,10 @@ ClientPolicy client_policy(const store::ClientRecord& client,
   p.authorization_signed_response_alg =
       string_or("authorization_signed_response_alg", as.signing_alg);
   p.request_object_signing_alg = string_or("request_object_signing_alg", "");
+  p.id_token_encrypted_response_alg = string_or("id_token_encrypted_response_alg", "");
+  if (!p.id_token_encrypted_response_alg.empty()) {
+    p.id_token_encrypted_response_enc = string_or("id_token_encrypted_response_enc", "");
+  }
   if (const auto* v = meta.if_contains("require_pushed_authorization_requests");
       v && v->is_bool()) {
     p.require_pushed_authorization_requests = v->get_bool();
@@ -76,6 +80,12 @@ std::string client_metadata_json(const config::ClientRegistration& r) {
   }
   if (!r.request_object_signing_alg.empty()) {
     o["request_object_signing_alg"] = r.request_object_signing_alg;
+  }
+  if (!r.id_token_encrypted_response_alg.empty()) {
+    o["id_token_encrypted_response_alg"] = r.id_token_encrypted_response_alg;
+    if (!r.id_token_encrypted_response_enc.empty()) {
+      o["id_token_encrypted_response_enc"] = r.id_token_encrypted_response_enc;
+    }
   }
   o["require_pushed_authorization_requests"] = r.require_pushed_authorization_requests;
   o["refresh_token_rotation"] = r.refresh_token_rotation;

@@ -7,6 +7,8 @@
 //   "response_types"                         array; default ["code"] (fapi2) or
 //                                            ["code id_token", "code"] (fapi1_advanced)
 //   "id_token_signed_response_alg"           OIDC Registration §2
+//   "id_token_encrypted_response_alg"        OIDC Registration §2 (RSA-OAEP-256, RSA-OAEP)
+//   "id_token_encrypted_response_enc"        OIDC Registration §2 (default A128CBC-HS256)
 //   "authorization_signed_response_alg"      JARM §3
 //   "request_object_signing_alg"             OIDC Registration §2
 //   "require_pushed_authorization_requests"  RFC 9126 §6
@@ -27,6 +29,8 @@ struct ClientPolicy {
   FapiProfile profile = FapiProfile::Fapi2;
   std::vector<std::string> response_types;       // never empty after client_policy()
   std::string id_token_signed_response_alg;      // never empty: falls back to the AS alg
+  std::string id_token_encrypted_response_alg;   // empty: ID tokens are signed only
+  std::string id_token_encrypted_response_enc;   // empty: A128CBC-HS256 when alg is set
   std::string authorization_signed_response_alg; // never empty: falls back to the AS alg
   std::string request_object_signing_alg;        // empty: any allowed alg
   bool require_pushed_authorization_requests = true;  // always true for fapi2

@@ -7,6 +7,7 @@
 #include "core/log.hpp"
 #include "crypto/digest.hpp"
 #include "jose/alg.hpp"
+#include "jose/jwe.hpp"
 #include "jose/jws.hpp"
 
 namespace fapigate::as {
@@ -23,6 +24,49 @@ std::string left_half_hash(std::string_view alg, std::string_view value) {
       *parsed == jose::Alg::EdDSA ? crypto::sha512(value) : crypto::sha256(value);
   return core::base64url_encode(std::string_view(digest).substr(0, digest.size() / 2));
 }
+
+IdTokenParams id_token_params_for(const store::ClientRecord& client, const ClientPolicy& policy) {
+  IdTokenParams p;
+  p.client_id = client.client_id;
+  p.alg = policy.id_token_signed_response_alg;
+  p.encryption_alg = policy.id_token_encrypted_response_alg;
+  p.encryption_enc = policy.id_token_encrypted_response_enc;
+  if (!p.encryption_alg.empty()) {
+    p.client_jwks_json = client.jwks_json;
+  }
+  return p;
+}
+
+namespace {
+
+// OIDC Core §10.2: sign, then encrypt, with "cty":"JWT" marking the nested JWT. Registration
+// and the configuration check make sure the client has a key for its alg; a client whose keys
+// changed since is a server-side inconsistency, never a reason to send the token in the clear.
+OAuthResult<std::string> encrypt_for_client(const IdTokenParams& params, std::string signed_jwt) {
+  auto alg = jose::parse_key_management_alg(params.encryption_alg);
+  // OIDC Registration §2: with only the alg registered, enc defaults to A128CBC-HS256.
+  auto enc = params.encryption_enc.empty()
+                 ? std::optional(jose::ContentEncryption::A128CbcHs256)
+                 : jose::parse_content_encryption(params.encryption_enc);
+  if (!alg || !enc) {
+    return oauth_error(OAuthErrc::ServerError, "the server could not issue an ID token",
+                       "unsupported id_token encryption '" + params.encryption_alg + "' / '" +
+                           params.encryption_enc + "' for client " + params.client_id);
+  }
+  auto key = jose::find_encryption_key(params.client_jwks_json, *alg);
+  if (!key) {
+    return oauth_error(OAuthErrc::ServerError, "the server could not issue an ID token",
+                       "client " + params.client_id + ": " + key.error().message());
+  }
+  auto jwe = jose::encrypt_compact(signed_jwt, key->key, {*alg, *enc, key->kid, "JWT"});
+  if (!jwe) {
+    return oauth_error(OAuthErrc::ServerError, "the server could not issue an ID token",
+                       "encryption failed: " + jwe.error().message());
+  }
+  return std::move(*jwe);
+}
+
+}  // namespace
 
 OAuthResult<std::string> issue_id_token(const AsContext& ctx, const IdTokenParams& params) {
   const std::string& alg_text =
@@ -70,9 +114,17 @@ OAuthResult<std::string> issue_id_token(const AsContext& ctx, const IdTokenParam
     return oauth_error(OAuthErrc::ServerError, "the server could not issue an ID token",
                        "signing failed: " + token.error().message());
   }
+  if (!params.encryption_alg.empty()) {
+    auto encrypted = encrypt_for_client(params, std::move(*token));
+    if (!encrypted) {
+      return encrypted.error();
+    }
+    token = std::move(*encrypted);
+  }
   core::log::info("id_token_issued", {{"client_id", params.client_id},
                                       {"alg", alg_name},
-                                      {"kid", signing->kid}});
+                                      {"kid", signing->kid},
+                                      {"encrypted", params.encryption_alg.empty() ? "no" : "yes"}});
   return std::move(*token);
 }
 

@@ -524,6 +524,8 @@ void read_client(Issues& is, const YAML::Node& n, const std::string& path,
   m.read("id_token_signed_response_alg", out.id_token_signed_response_alg);
   m.read("authorization_signed_response_alg", out.authorization_signed_response_alg);
   m.read("request_object_signing_alg", out.request_object_signing_alg);
+  m.read("id_token_encrypted_response_alg", out.id_token_encrypted_response_alg);
+  m.read("id_token_encrypted_response_enc", out.id_token_encrypted_response_enc);
   m.read("require_pushed_authorization_requests", out.require_pushed_authorization_requests);
   m.read("refresh_token_rotation", out.refresh_token_rotation);
   m.finish();

@@ -65,6 +65,11 @@ struct ClientRegistration {
   std::string id_token_signed_response_alg;          // empty: the AS signing_alg
   std::string authorization_signed_response_alg;     // JARM; empty: the AS signing_alg
   std::string request_object_signing_alg;            // empty: any of PS256, ES256, EdDSA
+  // OIDC Registration §2: ID tokens signed, then encrypted to the client's RSA key in
+  // jwks_file (RSA-OAEP-256 or RSA-OAEP); enc A128CBC-HS256 (default), A256CBC-HS512, A128GCM
+  // or A256GCM. Empty: signed only.
+  std::string id_token_encrypted_response_alg;
+  std::string id_token_encrypted_response_enc;
   bool require_pushed_authorization_requests = true; // fapi2 requires it regardless
   bool refresh_token_rotation = false;               // refused for fapi2 clients
 };

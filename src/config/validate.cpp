@@ -335,6 +335,30 @@ void check_client(Checker& c, const std::string& p, const ClientRegistration& cl
       c.add(p + key, one_of_message(*value, kJwsAlgs));
     }
   }
+  // OIDC Registration §2; RSA1_5 is not offered (FAPI 1.0 Part 2 §8.6.1). The key itself is
+  // looked up in jwks_file when the authorization server starts.
+  static constexpr std::string_view kJweAlgs[] = {"RSA-OAEP-256", "RSA-OAEP"};
+  static constexpr std::string_view kJweEncs[] = {"A128CBC-HS256", "A256CBC-HS512", "A128GCM",
+                                                  "A256GCM"};
+  if (!cl.id_token_encrypted_response_alg.empty()) {
+    if (!one_of(cl.id_token_encrypted_response_alg, kJweAlgs)) {
+      c.add(p + ".id_token_encrypted_response_alg",
+            one_of_message(cl.id_token_encrypted_response_alg, kJweAlgs));
+    }
+    if (cl.jwks_file.empty() && m == "tls_client_auth") {  // the other methods demand it above
+      c.add(p + ".jwks_file", "required for id_token_encrypted_response_alg: the client's RSA "
+                              "key to encrypt ID tokens to");
+    }
+  }
+  if (!cl.id_token_encrypted_response_enc.empty()) {
+    if (cl.id_token_encrypted_response_alg.empty()) {
+      c.add(p + ".id_token_encrypted_response_enc",
+            "needs id_token_encrypted_response_alg (OIDC Registration 2)");
+    } else if (!one_of(cl.id_token_encrypted_response_enc, kJweEncs)) {
+      c.add(p + ".id_token_encrypted_response_enc",
+            one_of_message(cl.id_token_encrypted_response_enc, kJweEncs));
+    }
+  }
   if (cl.profile == "fapi2" && !cl.require_pushed_authorization_requests) {
     c.add(p + ".require_pushed_authorization_requests",
           "a fapi2 client must use PAR (FAPI 2.0 SP 5.3.2.2-3)");

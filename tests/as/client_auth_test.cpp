@@ -13,6 +13,7 @@
 #include "as/checks/client_assertion.hpp"
 #include "as/checks/client_auth.hpp"
 #include "core/strings.hpp"
+#include "jose/jwe.hpp"
 
 namespace fapigate::as::test {
 namespace {
@@ -827,13 +828,15 @@ protected:
     std::filesystem::remove(file_, ec);
     AsTest::TearDown();
   }
-  Result<std::shared_ptr<AsService>> create_with(const std::string& content) {
+  Result<std::shared_ptr<AsService>> create_with(const std::string& content,
+                                                 std::string id_token_encryption = {}) {
     file_ = path_ + ".jwks.json";
     std::ofstream(file_, std::ios::binary) << content;
     auto s = default_settings();
     config::ClientRegistration c;
     c.client_id = "jwt-client";
     c.token_endpoint_auth_method = "private_key_jwt";
+    c.id_token_encrypted_response_alg = std::move(id_token_encryption);
     c.jwks_file = file_;
     c.scopes = {"accounts"};
     s.clients.push_back(c);
@@ -867,6 +870,56 @@ TEST_F(ClientJwksFile, MalformedEmptyOrOversizedJwksIsRefused) {
   EXPECT_FALSE(create_with(R"({"keys":[{"kty":"oct","k":"c2VjcmV0"}]})"));  // nothing usable
   EXPECT_FALSE(create_with(R"([])"));
   EXPECT_FALSE(create_with(std::string(70 * 1024, ' ') + R"({"keys":[]})"));
+}
+
+// A client's RSA key for encrypted ID tokens ("use": "enc"), public or not, in a JWKS file
+// beside an ES256 signing key.
+std::string signing_and_encryption_jwks(const crypto::Key& enc_key, std::string alg,
+                                        bool include_private = false) {
+  static const crypto::Key sig = *crypto::Key::generate(crypto::KeyType::Ec);
+  auto enc = jose::to_json(jose::make_jwk(enc_key, "enc-1", std::nullopt), include_private);
+  enc["use"] = "enc";
+  enc["alg"] = alg;
+  return boost::json::serialize(boost::json::object{
+      {"keys", boost::json::array{jose::to_json(jose::make_jwk(sig.public_only(), "sig-1",
+                                                               jose::Alg::ES256)),
+                                  enc}}});
+}
+
+TEST_F(ClientJwksFile, TheIdTokenEncryptionKeyIsKeptBesideTheSigningKeys) {  // F1-13
+  auto enc = crypto::Key::generate(crypto::KeyType::Rsa);
+  ASSERT_TRUE(enc);
+  ASSERT_TRUE(create_with(signing_and_encryption_jwks(enc->public_only(), "RSA-OAEP-256"),
+                          "RSA-OAEP-256"));
+  auto rec = store_->find_client("jwt-client");
+  ASSERT_TRUE(rec && *rec);
+  const std::string& stored = (*rec)->jwks_json;
+  auto signing = parse_client_jwks(stored);  // what client authentication reads
+  ASSERT_TRUE(signing);
+  ASSERT_EQ(signing->keys.size(), 1u);
+  EXPECT_EQ(signing->keys[0].kid, "sig-1");
+  auto found = jose::find_encryption_key(stored, jose::KeyManagementAlg::RsaOaep256);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->kid, "enc-1");
+  EXPECT_TRUE(found->key.same_public_key(*enc));
+  // Without the setting the encryption key is not kept: only what the server uses is stored.
+  ASSERT_TRUE(store_->delete_client("jwt-client"));
+  ASSERT_TRUE(create_with(signing_and_encryption_jwks(enc->public_only(), "RSA-OAEP-256")));
+  rec = store_->find_client("jwt-client");
+  ASSERT_TRUE(rec && *rec);
+  EXPECT_FALSE(jose::find_encryption_key((*rec)->jwks_json, jose::KeyManagementAlg::RsaOaep256));
+}
+
+TEST_F(ClientJwksFile, IdTokenEncryptionWithoutAPublicKeyForItsAlgIsRefused) {  // F1-13
+  auto enc = crypto::Key::generate(crypto::KeyType::Rsa);
+  ASSERT_TRUE(enc);
+  // A key for the other OAEP variant, or a private key (never stored, never used).
+  EXPECT_FALSE(create_with(signing_and_encryption_jwks(enc->public_only(), "RSA-OAEP"),
+                           "RSA-OAEP-256"));
+  EXPECT_FALSE(create_with(signing_and_encryption_jwks(*enc, "RSA-OAEP-256", true),
+                           "RSA-OAEP-256"));
+  EXPECT_FALSE(create_with(signing_and_encryption_jwks(enc->public_only(), "RSA-OAEP-256"),
+                           "RSA1_5"));
 }
 
 TEST_F(ClientJwksFile, MissingFileIsRefused) {

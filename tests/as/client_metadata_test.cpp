@@ -205,6 +205,52 @@ TEST(ClientMetadata, LargeStoredMetadataKeepsItsProfile) {
   EXPECT_EQ(policy.request_object_signing_alg, "ES256");
 }
 
+// An RSA encryption key as a client registers it (RFC 7517 §4.2 "use": "enc").
+json::object rsa_encryption_jwk(std::string alg) {
+  static const crypto::Key key = *crypto::Key::generate(crypto::KeyType::Rsa);
+  auto jwk = jose::to_json(jose::make_jwk(key.public_only(), "enc-1", std::nullopt));
+  jwk["use"] = "enc";
+  if (!alg.empty()) {
+    jwk["alg"] = alg;
+  }
+  return jwk;
+}
+
+TEST(ClientMetadata, IdTokenEncryptionIsRegisteredWithAnRsaEncryptionKey) {  // F1-13
+  auto in = base();
+  in["jwks"] = json::object{{"keys", json::array{ec_public_jwk(), rsa_encryption_jwk("")}}};
+  in["id_token_encrypted_response_alg"] = "RSA-OAEP-256";
+  in["id_token_encrypted_response_enc"] = "A256GCM";
+  auto r = validate_client_metadata(in, as_settings());
+  ASSERT_TRUE(r) << r.error().description;
+  EXPECT_EQ(r->metadata.at("id_token_encrypted_response_alg").as_string(), "RSA-OAEP-256");
+  EXPECT_EQ(r->metadata.at("id_token_encrypted_response_enc").as_string(), "A256GCM");
+  const ClientPolicy policy = client_policy(r->record, as_settings());
+  EXPECT_EQ(policy.id_token_encrypted_response_alg, "RSA-OAEP-256");
+  EXPECT_EQ(policy.id_token_encrypted_response_enc, "A256GCM");
+  // Only the alg: enc is left to its default (A128CBC-HS256) and not written down.
+  in.erase("id_token_encrypted_response_enc");
+  in["jwks"] = jwks_of(rsa_encryption_jwk("RSA-OAEP"));
+  in["id_token_encrypted_response_alg"] = "RSA-OAEP";
+  r = validate_client_metadata(in, as_settings());
+  ASSERT_TRUE(r) << r.error().description;
+  EXPECT_FALSE(r->metadata.contains("id_token_encrypted_response_enc"));
+  EXPECT_EQ(client_policy(r->record, as_settings()).id_token_encrypted_response_enc, "");
+}
+
+TEST(ClientMetadata, IdTokenEncryptionNeedsAKeyForThatAlg) {  // F1-13
+  auto in = base();
+  in["id_token_encrypted_response_alg"] = "RSA-OAEP-256";
+  for (auto keys : {jwks_of(ec_public_jwk()), jwks_of(rsa_encryption_jwk("RSA-OAEP"))}) {
+    in["jwks"] = keys;
+    auto r = validate_client_metadata(in, as_settings());
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, OAuthErrc::InvalidClientMetadata);
+    EXPECT_NE(r.error().description.find("encrypt ID tokens"), std::string::npos)
+        << r.error().description;
+  }
+}
+
 struct BadCase {
   const char* name;
   const char* patch;        // JSON object merged over base(); null members are erased
@@ -283,6 +329,21 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"JwksPrivateMember",
                 R"({"jwks": {"keys": [{"kty": "EC", "crv": "P-256", "x": "a", "y": "b",
                     "d": "c"}]}})",
+                "invalid_client_metadata"},
+        // OIDC Registration §2, FAPI 1.0 Part 2 §8.6.1 (F1-13).
+        BadCase{"IdTokenEncWithoutAlg", R"({"id_token_encrypted_response_enc": "A256GCM"})",
+                "invalid_client_metadata"},
+        BadCase{"IdTokenEncryptionRsa15", R"({"id_token_encrypted_response_alg": "RSA1_5"})",
+                "invalid_client_metadata"},
+        BadCase{"IdTokenEncryptionUnknownEnc",
+                R"({"id_token_encrypted_response_alg": "RSA-OAEP-256",
+                    "id_token_encrypted_response_enc": "A192GCM"})",
+                "invalid_client_metadata"},
+        BadCase{"IdTokenEncryptionWithoutJwks",
+                R"({"id_token_encrypted_response_alg": "RSA-OAEP-256"})",
+                "invalid_client_metadata"},
+        BadCase{"IdTokenEncryptionAlgNotAString",
+                R"({"id_token_encrypted_response_alg": ["RSA-OAEP-256"]})",
                 "invalid_client_metadata"},
         BadCase{"UnknownGrant", R"({"grant_types": ["implicit"]})", "invalid_client_metadata"},
         BadCase{"PasswordGrant", R"({"grant_types": ["password"]})", "invalid_client_metadata"},

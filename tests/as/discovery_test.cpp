@@ -80,6 +80,30 @@ TEST_F(Discovery, AdvertisesNothingItDoesNotImplement) {
   }
 }
 
+TEST_F(Discovery, AdvertisesIdTokenEncryptionWithoutRsa15) {  // F1-13, OIDC Discovery §3
+  auto m = metadata();
+  auto strings = [&](const char* key) {
+    std::vector<std::string> out;
+    if (const auto* a = m.if_contains(key); a && a->is_array()) {
+      for (const auto& v : a->get_array()) {
+        out.emplace_back(v.as_string());
+      }
+    }
+    return out;
+  };
+  EXPECT_EQ(strings("id_token_encryption_alg_values_supported"),
+            (std::vector<std::string>{"RSA-OAEP-256", "RSA-OAEP"}));
+  EXPECT_EQ(strings("id_token_encryption_enc_values_supported"),
+            (std::vector<std::string>{"A128CBC-HS256", "A256CBC-HS512", "A128GCM", "A256GCM"}));
+  // Only ID tokens are encrypted: no JARM, introspection or request-object encryption offered.
+  for (const char* absent : {"authorization_encryption_alg_values_supported",
+                             "introspection_encryption_alg_values_supported",
+                             "request_object_encryption_alg_values_supported",
+                             "userinfo_encryption_alg_values_supported"}) {
+    EXPECT_EQ(m.if_contains(absent), nullptr) << absent;
+  }
+}
+
 TEST_F(Discovery, OAuthMetadataPathServesTheSameDocument) {
   EXPECT_EQ(boost::json::serialize(metadata("/.well-known/oauth-authorization-server")),
             boost::json::serialize(metadata()));

@@ -15,6 +15,7 @@
 #include "as/id_token.hpp"
 #include "as/password.hpp"
 #include "core/strings.hpp"
+#include "jose/jwe_test_util.hpp"
 #include "jose/jwt_claims.hpp"
 
 namespace fapigate::as::test {
@@ -28,6 +29,8 @@ constexpr const char* kFapi1Cb = "https://fapi1.example/cb";
 struct FrontKeys {
   crypto::Key fapi1 = *crypto::Key::generate(crypto::KeyType::Ec);
   crypto::Key stranger = *crypto::Key::generate(crypto::KeyType::Ec);
+  // The clients' key for encrypted ID tokens, in the same JWKS as "use": "enc" (OIDC Core §10.2).
+  crypto::Key encryption = *crypto::Key::generate(crypto::KeyType::Rsa);
   std::string jwks_file;
   std::string password_hash;
 };
@@ -40,7 +43,12 @@ const FrontKeys& front_keys() {
     f.jwks_file = (std::filesystem::temp_directory_path() /
                    ("fapigate-front-" + std::to_string(::getpid()) + ".jwks.json"))
                       .string();
-    std::ofstream(f.jwks_file) << jose::to_json_string(jwks, false);
+    auto set = boost::json::parse(jose::to_json_string(jwks, false)).as_object();
+    auto enc = jose::to_json(jose::make_jwk(f.encryption.public_only(), "enc-1", std::nullopt));
+    enc["use"] = "enc";
+    enc["alg"] = "RSA-OAEP-256";
+    set["keys"].as_array().push_back(enc);
+    std::ofstream(f.jwks_file) << boost::json::serialize(set);
     ScryptParams fast;
     fast.log2_n = 10;
     f.password_hash = *hash_password("s3cret-pw", fast);
@@ -98,6 +106,11 @@ protected:
     fapi1.require_pushed_authorization_requests = false;
     fapi1.jwks_file = front_keys().jwks_file;
     s.clients.push_back(fapi1);
+    auto encrypting = fapi1;
+    encrypting.client_id = "fapi1-encrypting";
+    encrypting.id_token_encrypted_response_alg = "RSA-OAEP-256";
+    encrypting.id_token_encrypted_response_enc = "A256GCM";
+    s.clients.push_back(encrypting);
     // FAPI 2.0 Message Signing: registered for signed request objects (F2MS 5.3.1).
     auto signing = client("signed-fapi2", "CN=partner-client,O=fapigate");
     signing.grant_types = {"authorization_code"};
@@ -789,6 +802,49 @@ TEST_F(FrontChannelTest, Fapi1HybridByValueReturnsADetachedIdToken) {  // F1-11,
   auto redeemed = store_->redeem_code(crypto::sha256_b64url(p["code"]));
   ASSERT_TRUE(redeemed && *redeemed);
   EXPECT_EQ((*redeemed)->code.cnf_x5t_s256, "");
+}
+
+TEST_F(FrontChannelTest, Fapi1HybridIdTokenIsEncryptedToTheClientWhenItRegisteredAnAlg) {  // F1-13
+  auto claims_in = fapi1_claims();
+  claims_in["iss"] = "fapi1-encrypting";
+  claims_in["client_id"] = "fapi1-encrypting";
+  auto r = browser_get("/authorize?client_id=fapi1-encrypting&response_type=code+id_token&scope="
+                       "openid&request=" + fapi1_object(claims_in),
+                       {});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string uri = hidden_value(r.body, "request_uri");
+  ASSERT_FALSE(uri.empty());
+  auto done = authorize_through("fapi1-encrypting", uri);
+  ASSERT_EQ(done.status, 303) << done.body;
+  auto p = params_of(done.headers.get("Location").value_or(""), '#');
+  // FAPI 1.0 Part 2 §5.2.2.1-6: the front-channel ID token is readable only by the client.
+  ASSERT_EQ(jose::test::jwe_parts(p["id_token"]).size(), 5u);
+  EXPECT_FALSE(jose::test::open_jwe(p["id_token"], front_keys().stranger));
+  auto opened = jose::test::open_jwe(p["id_token"], front_keys().encryption);
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(str(opened->header, "alg"), "RSA-OAEP-256");
+  EXPECT_EQ(str(opened->header, "enc"), "A256GCM");
+  EXPECT_EQ(str(opened->header, "kid"), "enc-1");
+  EXPECT_EQ(str(opened->header, "cty"), "JWT");
+  // Inside, the detached signature as an unencrypted client would get it.
+  auto claims = verified_claims(opened->plaintext);
+  EXPECT_EQ(str(claims, "aud"), "fapi1-encrypting");
+  EXPECT_EQ(str(claims, "nonce"), "fapi1-nonce");
+  EXPECT_EQ(str(claims, "c_hash"), left_half_hash("PS256", p["code"]));
+  EXPECT_EQ(str(claims, "s_hash"), left_half_hash("PS256", "fapi1-state"));
+  // And the token endpoint's ID token for the same code (OIDC Core §10.2).
+  auto t = token("grant_type=authorization_code&client_id=fapi1-encrypting&code=" + p["code"] +
+                     "&redirect_uri=" + core::percent_encode(kFapi1Cb) +
+                     "&code_verifier=" + kVerifier,
+                 partner_);
+  ASSERT_EQ(t.status, 200) << t.body;
+  auto body = json_of(t.body);
+  auto back = jose::test::open_jwe(str(body, "id_token"), front_keys().encryption);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(str(back->header, "enc"), "A256GCM");
+  auto id = verified_claims(back->plaintext);
+  EXPECT_EQ(str(id, "aud"), "fapi1-encrypting");
+  EXPECT_EQ(str(id, "at_hash"), left_half_hash("PS256", str(body, "access_token")));
 }
 
 TEST_F(FrontChannelTest, Fapi1ByValueNeedsMatchingOutsideResponseType) {  // F1-11

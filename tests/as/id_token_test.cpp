@@ -5,6 +5,10 @@
 
 #include "as/id_token.hpp"
 #include "as/signing_keys.hpp"
+#include "jose/jwe.hpp"
+#include "jose/jwe_test_util.hpp"
+
+#include <boost/json/serialize.hpp>
 
 namespace fapigate::as::test {
 namespace {
@@ -171,6 +175,92 @@ TEST_F(IdTokenTest, RotationReplacesEachAlgsKeyOnItsOwn) {
   auto t = issue_id_token(ctx_, params("ES256"));
   ASSERT_TRUE(t);
   verify(*t, jose::Alg::ES256);
+}
+
+// ---- encrypted ID tokens (OIDC Core §10.2, OIDC Registration §2, F1-13) ------------------------
+
+const crypto::Key& client_encryption_key() {
+  static const crypto::Key k = *crypto::Key::generate(crypto::KeyType::Rsa);
+  return k;
+}
+
+// A client's registered JWKS: a signing key, then its encryption key.
+std::string client_jwks(std::string enc_alg = "RSA-OAEP-256") {
+  static const crypto::Key sig = *crypto::Key::generate(crypto::KeyType::Ec);
+  auto s = jose::to_json(jose::make_jwk(sig.public_only(), "sig-1", jose::Alg::ES256));
+  auto e = jose::to_json(jose::make_jwk(client_encryption_key().public_only(), "enc-1",
+                                        std::nullopt));
+  e["use"] = "enc";
+  if (!enc_alg.empty()) {
+    e["alg"] = enc_alg;
+  }
+  return boost::json::serialize(boost::json::object{{"keys", boost::json::array{s, e}}});
+}
+
+TEST_F(IdTokenTest, SignedThenEncryptedToTheClientsKey) {
+  auto p = params("PS256");
+  p.encryption_alg = "RSA-OAEP";
+  p.encryption_enc = "A128GCM";
+  p.client_jwks_json = client_jwks("RSA-OAEP");
+  auto t = issue_id_token(ctx_, p);
+  ASSERT_TRUE(t) << t.error().detail;
+  auto opened = jose::test::open_jwe(*t, client_encryption_key());
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(str(opened->header, "alg"), "RSA-OAEP");
+  EXPECT_EQ(str(opened->header, "enc"), "A128GCM");
+  EXPECT_EQ(str(opened->header, "kid"), "enc-1");
+  EXPECT_EQ(str(opened->header, "cty"), "JWT");
+  auto claims = verify(opened->plaintext, jose::Alg::PS256);
+  EXPECT_EQ(str(claims, "aud"), "partner-client");
+  EXPECT_EQ(str(claims, "nonce"), "n-0S6_WzA2Mj");
+  EXPECT_EQ(str(claims, "at_hash"), left_half_hash("PS256", "jHkWEdUXMU1BwAsC4vtUsZwnNTDX8Nv1"));
+}
+
+TEST_F(IdTokenTest, EncWithoutARegisteredValueIsA128CbcHs256) {  // OIDC Registration §2
+  auto p = params("ES256");
+  p.encryption_alg = "RSA-OAEP-256";
+  p.client_jwks_json = client_jwks();
+  auto t = issue_id_token(ctx_, p);
+  ASSERT_TRUE(t);
+  auto opened = jose::test::open_jwe(*t, client_encryption_key());
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(str(opened->header, "enc"), "A128CBC-HS256");
+  verify(opened->plaintext, jose::Alg::ES256);
+}
+
+TEST_F(IdTokenTest, NoKeyToEncryptToIsAServerErrorNeverAClearToken) {
+  auto p = params("PS256");
+  p.encryption_alg = "RSA-OAEP-256";
+  p.client_jwks_json = client_jwks("RSA-OAEP");  // its key is for the other alg
+  auto t = issue_id_token(ctx_, p);
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().code, OAuthErrc::ServerError);
+  p.client_jwks_json.clear();
+  EXPECT_FALSE(issue_id_token(ctx_, p));
+  p.client_jwks_json = client_jwks();
+  p.encryption_alg = "RSA1_5";
+  t = issue_id_token(ctx_, p);
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().code, OAuthErrc::ServerError);
+}
+
+TEST(IdTokenParamsFor, TakesTheClientsAlgsAndKeysOnlyWhenItEncrypts) {
+  store::ClientRecord client;
+  client.client_id = "c1";
+  client.jwks_json = R"({"keys":[]})";
+  ClientPolicy policy;
+  policy.id_token_signed_response_alg = "ES256";
+  auto plain = id_token_params_for(client, policy);
+  EXPECT_EQ(plain.client_id, "c1");
+  EXPECT_EQ(plain.alg, "ES256");
+  EXPECT_EQ(plain.encryption_alg, "");
+  EXPECT_EQ(plain.client_jwks_json, "");
+  policy.id_token_encrypted_response_alg = "RSA-OAEP-256";
+  policy.id_token_encrypted_response_enc = "A256GCM";
+  auto enc = id_token_params_for(client, policy);
+  EXPECT_EQ(enc.encryption_alg, "RSA-OAEP-256");
+  EXPECT_EQ(enc.encryption_enc, "A256GCM");
+  EXPECT_EQ(enc.client_jwks_json, client.jwks_json);
 }
 
 }  // namespace

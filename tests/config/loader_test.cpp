@@ -121,6 +121,9 @@ TEST(ConfigLoad, FullSampleLoadsIntoExpectedStructs) {
   EXPECT_EQ(p.redirect_uris, std::vector<std::string>{"https://partner.example.com/cb"});
   EXPECT_EQ(as.clients[1].token_endpoint_auth_method, "private_key_jwt");
   EXPECT_EQ(as.clients[1].jwks_file, kDataDir + "/keys/tpp.jwks.json");
+  EXPECT_EQ(as.clients[1].id_token_encrypted_response_alg, "RSA-OAEP-256");
+  EXPECT_EQ(as.clients[1].id_token_encrypted_response_enc, "A256GCM");
+  EXPECT_EQ(as.clients[0].id_token_encrypted_response_alg, "");
   // Defaults of a client entry.
   EXPECT_EQ(as.clients[2].token_endpoint_auth_method, "tls_client_auth");
   EXPECT_EQ(as.clients[2].tls_client_auth_san_dns, "san-client.example.com");

@@ -277,6 +277,32 @@ TEST(ConfigValidate, KeyBasedClientsNeedAJwksFile) {
   EXPECT_TRUE(validate(c).empty());
 }
 
+TEST(ConfigValidate, IdTokenEncryptionSettings) {  // OIDC Registration §2, F1-13
+  Config c = demo();
+  auto& cl = c.authorization_server.clients[0];  // tls_client_auth, no jwks_file
+  cl.id_token_encrypted_response_enc = "A256GCM";
+  EXPECT_ONLY(c, "demo: authorization_server.clients[0].id_token_encrypted_response_enc: needs "
+                 "id_token_encrypted_response_alg (OIDC Registration 2)");
+  cl.id_token_encrypted_response_alg = "RSA-OAEP-256";
+  EXPECT_ONLY(c, "demo: authorization_server.clients[0].jwks_file: required for "
+                 "id_token_encrypted_response_alg: the client's RSA key to encrypt ID tokens to");
+  cl.jwks_file = std::string(FAPIGATE_TEST_DATA_DIR) + "/config/keys/tpp.jwks.json";
+  EXPECT_TRUE(validate(c).empty()) << all(validate(c));
+  cl.id_token_encrypted_response_alg = "RSA1_5";
+  cl.id_token_encrypted_response_enc = "A192GCM";
+  auto errs = validate(c);
+  for (const char* want : {
+           "demo: authorization_server.clients[0].id_token_encrypted_response_alg: invalid "
+           "value 'RSA1_5'; must be one of: RSA-OAEP-256, RSA-OAEP",
+           "demo: authorization_server.clients[0].id_token_encrypted_response_enc: invalid "
+           "value 'A192GCM'; must be one of: A128CBC-HS256, A256CBC-HS512, A128GCM, A256GCM",
+       }) {
+    EXPECT_TRUE(std::find(errs.begin(), errs.end(), want) != errs.end())
+        << "want: " << want << "\ngot:\n" << all(errs);
+  }
+  EXPECT_EQ(errs.size(), 2u) << all(errs);
+}
+
 TEST(ConfigValidate, ClientGrantTypesScopesAndRedirects) {
   Config c = demo();
   auto& cl = c.authorization_server.clients[0];

@@ -7,16 +7,13 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <openssl/evp.h>
-#include <openssl/rsa.h>
-
 #include "core/base64url.hpp"
 #include "core/strings.hpp"
-#include "crypto/ossl_ptr.hpp"
 #include "jose/jose_errc.hpp"
 #include "jose/jwe.hpp"
 #include "jose/jwk.hpp"
 #include "jose_test_util.hpp"
+#include "jwe_test_util.hpp"
 
 namespace fapigate::jose {
 namespace {
@@ -113,36 +110,9 @@ TEST(JweContent, WrongKeyOrIvSizesAreRefused) {
 
 // ---------------------------------------------------------------- compact messages
 
-// RSAES-OAEP decryption of the JWE Encrypted Key with the recipient's private key.
-std::optional<std::string> unwrap(const crypto::Key& key, std::string_view wrapped,
-                                  const char* md) {
-  crypto::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-  std::size_t len = 0;
-  const auto* in = reinterpret_cast<const unsigned char*>(wrapped.data());
-  if (!ctx || EVP_PKEY_decrypt_init(ctx.get()) != 1 ||
-      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) != 1 ||
-      EVP_PKEY_CTX_set_rsa_oaep_md_name(ctx.get(), md, nullptr) != 1 ||
-      EVP_PKEY_CTX_set_rsa_mgf1_md_name(ctx.get(), md, nullptr) != 1 ||
-      EVP_PKEY_decrypt(ctx.get(), nullptr, &len, in, wrapped.size()) != 1) {
-    return std::nullopt;
-  }
-  std::string out(len, '\0');
-  if (EVP_PKEY_decrypt(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, in,
-                       wrapped.size()) != 1) {
-    return std::nullopt;
-  }
-  out.resize(len);
-  return out;
-}
-
-std::vector<std::string> parts(const std::string& compact) {
-  std::vector<std::string> out;
-  core::for_each_part(compact, '.', [&](std::string_view p) {
-    out.emplace_back(p);
-    return true;
-  });
-  return out;
-}
+using test::jwe_parts;
+using test::open_jwe;
+using test::unwrap_key;
 
 TEST(JweCompact, EveryAlgAndEncGivesAMessageTheRecipientCanOpen) {
   const auto& keys = TestKeys::get();
@@ -153,7 +123,7 @@ TEST(JweCompact, EveryAlgAndEncGivesAMessageTheRecipientCanOpen) {
                    std::string(content_encryption_name(enc)));
       auto jwe = encrypt_compact(plaintext, keys.rsa.public_only(), {alg, enc, "enc-1", "JWT"});
       ASSERT_TRUE(jwe) << jwe.error().message();
-      auto p = parts(*jwe);
+      auto p = jwe_parts(*jwe);
       ASSERT_EQ(p.size(), 5U);
       auto header = json::parse(unb64(p[0])).as_object();
       EXPECT_EQ(header.at("alg").as_string(), key_management_alg_name(alg));
@@ -163,11 +133,11 @@ TEST(JweCompact, EveryAlgAndEncGivesAMessageTheRecipientCanOpen) {
       EXPECT_EQ(header.size(), 4U);
       const char* md = alg == KeyManagementAlg::RsaOaep256 ? "SHA256" : "SHA1";
       const char* other_md = alg == KeyManagementAlg::RsaOaep256 ? "SHA1" : "SHA256";
-      auto cek = unwrap(keys.rsa, unb64(p[1]), md);
+      auto cek = unwrap_key(keys.rsa, unb64(p[1]), md);
       ASSERT_TRUE(cek);
       EXPECT_EQ(cek->size(), cek_bytes(enc));
-      EXPECT_FALSE(unwrap(keys.rsa, unb64(p[1]), other_md));  // the alg names the OAEP hash
-      EXPECT_FALSE(unwrap(keys.rsa2, unb64(p[1]), md));       // only the recipient opens it
+      EXPECT_FALSE(unwrap_key(keys.rsa, unb64(p[1]), other_md));  // the alg names the OAEP hash
+      EXPECT_FALSE(unwrap_key(keys.rsa2, unb64(p[1]), md));       // only the recipient opens it
       const std::string iv = unb64(p[2]);
       EXPECT_EQ(iv.size(), iv_bytes(enc));
       // The ciphertext and tag are the content encryption of this plaintext under that CEK,
@@ -188,19 +158,42 @@ TEST(JweCompact, EveryMessageHasAFreshKeyAndIv) {
     auto jwe = encrypt_compact("same", keys.rsa.public_only(),
                                {KeyManagementAlg::RsaOaep256, ContentEncryption::A256Gcm, "", ""});
     ASSERT_TRUE(jwe);
-    auto p = parts(*jwe);
-    keys_seen.insert(*unwrap(keys.rsa, unb64(p[1]), "SHA256"));
+    auto p = jwe_parts(*jwe);
+    keys_seen.insert(*unwrap_key(keys.rsa, unb64(p[1]), "SHA256"));
     ivs_seen.insert(p[2]);
   }
   EXPECT_EQ(keys_seen.size(), 8U);
   EXPECT_EQ(ivs_seen.size(), 8U);
 }
 
+TEST(JweCompact, TheRecipientOpensItAndAnyChangedPartIsRefused) {
+  const auto& keys = TestKeys::get();
+  for (auto enc : kContentEncryptions) {
+    SCOPED_TRACE(std::string(content_encryption_name(enc)));
+    const std::string plaintext(100, 'p');
+    auto jwe = encrypt_compact(plaintext, keys.rsa.public_only(),
+                               {KeyManagementAlg::RsaOaep, enc, "k", "JWT"});
+    ASSERT_TRUE(jwe);
+    auto opened = open_jwe(*jwe, keys.rsa);
+    ASSERT_TRUE(opened);
+    EXPECT_EQ(opened->plaintext, plaintext);
+    EXPECT_FALSE(open_jwe(*jwe, keys.rsa2));
+    // One character changed in each of the five parts (the header is the AAD).
+    std::size_t start = 0;
+    for (int part = 0; part < 5; ++part) {
+      std::string changed = *jwe;
+      changed[start + 1] = changed[start + 1] == 'A' ? 'B' : 'A';
+      EXPECT_FALSE(open_jwe(changed, keys.rsa)) << "part " << part;
+      start = jwe->find('.', start) + 1;
+    }
+  }
+}
+
 TEST(JweCompact, HeaderOmitsAnEmptyKidAndCty) {
   auto jwe = encrypt_compact("x", TestKeys::get().rsa.public_only(), {});
   ASSERT_TRUE(jwe);
   // The defaults: RSA-OAEP-256 and A128CBC-HS256 (OIDC Registration §2's default enc).
-  EXPECT_EQ(unb64(parts(*jwe)[0]), R"({"alg":"RSA-OAEP-256","enc":"A128CBC-HS256"})");
+  EXPECT_EQ(unb64(jwe_parts(*jwe)[0]), R"({"alg":"RSA-OAEP-256","enc":"A128CBC-HS256"})");
 }
 
 TEST(JweCompact, OnlyRsaRecipientsAreAccepted) {

@@ -8,6 +8,7 @@
 #include "as/checks/client_assertion.hpp"
 #include "as/checks/client_auth.hpp"
 #include "core/strings.hpp"
+#include "jose/jwe.hpp"
 #include "jose/jwk.hpp"
 
 namespace fapigate::as {
@@ -470,6 +471,40 @@ OAuthResult<RegisteredMetadata> validate_client_metadata(const json::object& in,
       return bad("request_object_signing_alg must be PS256, ES256 or EdDSA");
     }
     meta["request_object_signing_alg"] = **ro_alg;
+  }
+
+  // OIDC Registration §2: ID tokens signed, then encrypted to the client's RSA key (F1-13);
+  // RSA1_5 is not offered (FAPI 1.0 Part 2 §8.6.1); enc defaults to A128CBC-HS256 and needs
+  // the alg.
+  auto jwe_alg = m.string("id_token_encrypted_response_alg");
+  if (!jwe_alg) {
+    return jwe_alg.error();
+  }
+  auto jwe_enc = m.string("id_token_encrypted_response_enc");
+  if (!jwe_enc) {
+    return jwe_enc.error();
+  }
+  if (*jwe_enc && !*jwe_alg) {
+    return bad("id_token_encrypted_response_enc needs id_token_encrypted_response_alg "
+               "(OIDC Registration 2)");
+  }
+  if (*jwe_alg) {
+    auto alg = jose::parse_key_management_alg(**jwe_alg);
+    if (!alg) {
+      return bad("id_token_encrypted_response_alg must be RSA-OAEP-256 or RSA-OAEP");
+    }
+    if (*jwe_enc && !jose::parse_content_encryption(**jwe_enc)) {
+      return bad("id_token_encrypted_response_enc must be A128CBC-HS256, A256CBC-HS512, A128GCM "
+                 "or A256GCM");
+    }
+    if (rec.jwks_json.empty() || !jose::find_encryption_key(rec.jwks_json, *alg)) {
+      return bad("jwks must hold an RSA key to encrypt ID tokens to with " +
+                 std::string(**jwe_alg) + " (\"use\": \"enc\" or none, \"alg\" none or the same)");
+    }
+    meta["id_token_encrypted_response_alg"] = **jwe_alg;
+    if (*jwe_enc) {
+      meta["id_token_encrypted_response_enc"] = **jwe_enc;
+    }
   }
 
   // The profile's hard rules (client_policy.hpp), refused rather than silently overridden.

@@ -470,13 +470,11 @@ http::Response complete(const AsContext& ctx, const Pending& p,
   Pairs pairs{{"code", code}};
   if (p.authz.response_type == "code id_token") {
     // FAPI 1.0 Part 2 §5.2.2.1: the ID token is a detached signature over code and state.
-    IdTokenParams idp;
-    idp.client_id = p.client.client_id;
+    IdTokenParams idp = id_token_params_for(p.client, p.policy);
     idp.subject = session.subject;
     idp.nonce = p.authz.nonce;
     idp.auth_time = session.auth_time;
     idp.acr = rec.acr;
-    idp.alg = p.policy.id_token_signed_response_alg;
     idp.code = code;
     if (p.authz.has_state) {
       idp.state = p.authz.state;

@@ -5,6 +5,7 @@
 #include "as/endpoints/endpoints.hpp"
 #include "as/grants/grant_table.hpp"
 #include "jose/alg.hpp"
+#include "jose/jwe.hpp"
 
 namespace fapigate::as {
 
@@ -101,6 +102,18 @@ http::Response discovery_endpoint(const AsContext& ctx) {
   // ID tokens (OIDC Discovery §3): signed with every alg the AS keeps a key for, chosen per
   // client by id_token_signed_response_alg; the claims they carry (no user attributes).
   doc["id_token_signing_alg_values_supported"] = jarm_algs;
+  // OIDC Discovery §3 / Registration §2: encrypted to the client's RSA key when it registered
+  // id_token_encrypted_response_alg (jose/jwe.hpp; no RSA1_5, FAPI 1.0 Part 2 §8.6.1).
+  boost::json::array jwe_algs;
+  for (auto a : jose::kKeyManagementAlgs) {
+    jwe_algs.emplace_back(jose::key_management_alg_name(a));
+  }
+  boost::json::array jwe_encs;
+  for (auto e : jose::kContentEncryptions) {
+    jwe_encs.emplace_back(jose::content_encryption_name(e));
+  }
+  doc["id_token_encryption_alg_values_supported"] = std::move(jwe_algs);
+  doc["id_token_encryption_enc_values_supported"] = std::move(jwe_encs);
   doc["claims_supported"] = boost::json::array{"iss", "sub", "aud", "exp", "iat", "auth_time",
                                                "nonce", "acr", "azp", "at_hash", "c_hash",
                                                "s_hash"};

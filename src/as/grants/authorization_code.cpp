@@ -168,13 +168,11 @@ OAuthResult<std::string> authorization_code_grant(const AsContext& ctx,
   std::string id_token;
   if (has_scope(scopes, "openid")) {
     // OIDC Core §3.1.3.3, §3.1.3.6: at_hash over this access token; the request's nonce.
-    IdTokenParams idp;
-    idp.client_id = client.client_id;
+    IdTokenParams idp = id_token_params_for(client, client_policy(client, ctx.settings));
     idp.subject = rec.subject;
     idp.nonce = rec.nonce;
     idp.acr = rec.acr;
     idp.auth_time = rec.auth_time;
-    idp.alg = client_policy(client, ctx.settings).id_token_signed_response_alg;
     idp.access_token = access->token;
     auto signed_id = issue_id_token(ctx, idp);
     if (!signed_id) {

@@ -237,14 +237,12 @@ OAuthResult<std::string> refresh_token_grant(const AsContext& ctx, const http::R
   std::string id_token;
   if (contains(scopes, "openid")) {
     // OIDC Core §12.2: same iss, sub, aud; auth_time of the original authentication; no nonce.
-    IdTokenParams idp;
-    idp.client_id = client.client_id;
+    IdTokenParams idp = id_token_params_for(client, policy);
     idp.subject = rec.subject;
     if (*grant) {
       idp.acr = (*grant)->acr;
       idp.auth_time = (*grant)->auth_time;
     }
-    idp.alg = policy.id_token_signed_response_alg;
     idp.access_token = access->token;
     auto signed_id = issue_id_token(ctx, idp);
     if (!signed_id) {
