@@ -5,7 +5,11 @@
 //   2. jose_tool generates keys and signs; npm jose verifies with the public JWK, and the RFC 7638
 //      thumbprints agree;
 //   3. negatives in both directions: another key with the same kid, algorithms outside the
-//      allow-list (HS256 with the public key as secret, RS256, none), an expired token.
+//      allow-list (HS256 with the public key as secret, RS256, none), an expired token;
+//   4. encrypted ID tokens: jose_tool encrypts a signed JWT to an npm-generated RSA key (chosen
+//      from a JWKS beside a signing key) with every key-management alg and content encryption
+//      fapigate offers, and npm jose decrypts it (compactDecrypt) to the same bytes; a key of
+//      the wrong OAEP variant, RSA1_5 and a JWKS without an encryption key are refused.
 // Usage: node jose_interop.mjs /path/to/jose_tool   (run from tests/interop, after npm ci)
 // Prints one line per check and a summary; exits 1 if any check fails.
 import { spawnSync } from 'node:child_process';
@@ -219,6 +223,44 @@ await check('unsecured JWT (alg none) is refused', async () => {
   const token = new jose.UnsecuredJWT(claims).setIssuedAt(now).setExpirationTime(now + 60).encode();
   return expectToolFails(run('verify', rsaJwks, write('none.jwt', token), ...algs),
                          /not allowed/, 'verify');
+});
+
+// Encrypted ID tokens (OIDC Core §10.2): fapigate encrypts, npm jose decrypts.
+const nested = await npmSign('PS256', rsa.privateKey, 'rsa');
+const nestedFile = write('nested.jwt', nested);
+for (const alg of ['RSA-OAEP-256', 'RSA-OAEP']) {
+  const { publicKey, privateKey } = await jose.generateKeyPair(alg, { extractable: true });
+  const encJwk = { ...(await jose.exportJWK(publicKey)), kid: `enc-${alg}`, use: 'enc', alg };
+  const jwks = write(`enc-${alg}.jwks.json`, { keys: [rsa.pub, encJwk] });
+  for (const enc of ['A128CBC-HS256', 'A256CBC-HS512', 'A128GCM', 'A256GCM']) {
+    await check(`${alg} + ${enc}: fapigate encrypts, npm jose decrypts to the signed JWT`, async () => {
+      const jwe = expectToolOk(run('encrypt', alg, enc, jwks, nestedFile), 'encrypt');
+      const { plaintext, protectedHeader } = await jose.compactDecrypt(jwe, privateKey, {
+        keyManagementAlgorithms: [alg], contentEncryptionAlgorithms: [enc],
+      });
+      if (new TextDecoder().decode(plaintext) !== nested) throw new Error('plaintext differs');
+      for (const [k, v] of Object.entries({ alg, enc, kid: `enc-${alg}`, cty: 'JWT' })) {
+        if (protectedHeader[k] !== v) throw new Error(`header ${k} is ${protectedHeader[k]}`);
+      }
+      await jose.jwtVerify(new TextDecoder().decode(plaintext), rsa.publicKey, { algorithms: ['PS256'] });
+      return `${jwe.length} bytes`;
+    });
+  }
+  await check(`${alg}: npm jose refuses fapigate's JWE with one ciphertext byte changed`, async () => {
+    const parts = expectToolOk(run('encrypt', alg, 'A256GCM', jwks, nestedFile), 'encrypt').split('.');
+    const ct = Buffer.from(parts[3], 'base64url');
+    ct[0] ^= 1;
+    parts[3] = ct.toString('base64url');
+    return expectNpmRejects(jose.compactDecrypt(parts.join('.'), privateKey), 'decrypt');
+  });
+}
+await check('encryption refused: a key of the other OAEP variant, RSA1_5, no encryption key', async () => {
+  const { publicKey } = await jose.generateKeyPair('RSA-OAEP', { extractable: true });
+  const oaep = write('oaep.jwks.json', { keys: [{ ...(await jose.exportJWK(publicKey)), use: 'enc', alg: 'RSA-OAEP' }] });
+  expectToolFails(run('encrypt', 'RSA-OAEP-256', 'A256GCM', oaep, nestedFile), /encryption key/, 'other variant');
+  expectToolFails(run('encrypt', 'RSA1_5', 'A128CBC-HS256', oaep, nestedFile), /not offered/, 'RSA1_5');
+  return expectToolFails(run('encrypt', 'RSA-OAEP-256', 'A256GCM', rsaJwks, nestedFile), /encryption key/,
+                         'signing keys only');
 });
 
 fs.rmSync(dir, { recursive: true, force: true });

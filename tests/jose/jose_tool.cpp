@@ -6,6 +6,7 @@
 //   jose_tool thumbprint JWK_FILE              -> RFC 7638 thumbprint
 //   jose_tool sign ALG PRIVATE_JWK_FILE PAYLOAD_FILE [TYP]  -> compact JWS (kid from the JWK)
 //   jose_tool verify JWKS_FILE TOKEN_FILE ALG...             -> payload; exit 1 + error on failure
+//   jose_tool encrypt ALG ENC JWKS_FILE PLAINTEXT_FILE       -> compact JWE to the JWKS's key
 //
 // verify accepts a JWK Set or a single JWK, checks the signature with the allow-list ALG...,
 // then (for a JSON payload) exp/nbf/iat against the system clock with 10 s skew.
@@ -23,6 +24,7 @@
 #include "core/json.hpp"
 #include "jose/alg.hpp"
 #include "jose/jose_errc.hpp"
+#include "jose/jwe.hpp"
 #include "jose/jwk.hpp"
 #include "jose/jws.hpp"
 #include "jose/jwt_claims.hpp"
@@ -34,7 +36,8 @@ using namespace fapigate::jose;
 
 int usage() {
   std::cerr << "usage: jose_tool keygen ALG | public JWK | thumbprint JWK |\n"
-               "       sign ALG PRIVATE_JWK PAYLOAD_FILE [TYP] | verify JWKS TOKEN_FILE ALG...\n";
+               "       sign ALG PRIVATE_JWK PAYLOAD_FILE [TYP] | verify JWKS TOKEN_FILE ALG... |\n"
+               "       encrypt ALG ENC JWKS PLAINTEXT_FILE\n";
   return 2;
 }
 
@@ -189,6 +192,33 @@ int verify(const char* jwks_path, const char* token_path, int nalgs, char** algs
   return 0;
 }
 
+// The way the authorization server encrypts an ID token: the recipient's key chosen from its
+// JWKS for ALG, a nested JWT (cty JWT).
+int encrypt(const char* alg_name_arg, const char* enc_name, const char* jwks_path,
+            const char* plaintext_path) {
+  auto alg = parse_key_management_alg(alg_name_arg);
+  auto enc = parse_content_encryption(enc_name);
+  if (!alg || !enc) {
+    std::cerr << "jose_tool: not offered: " << alg_name_arg << " / " << enc_name << "\n";
+    return 1;
+  }
+  std::string jwks_text;
+  std::string plaintext;
+  if (!read_file(jwks_path, jwks_text) || !read_file(plaintext_path, plaintext)) {
+    return 1;
+  }
+  auto key = find_encryption_key(jwks_text, *alg);
+  if (!key) {
+    return fail("encryption key", key.error());
+  }
+  auto jwe = encrypt_compact(plaintext, key->key, {*alg, *enc, key->kid, "JWT"});
+  if (!jwe) {
+    return fail("encrypt", jwe.error());
+  }
+  std::cout << *jwe << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -207,6 +237,9 @@ int main(int argc, char** argv) {
   }
   if (cmd == "sign" && (argc == 5 || argc == 6)) {
     return sign(argv[2], argv[3], argv[4], argc == 6 ? argv[5] : nullptr);
+  }
+  if (cmd == "encrypt" && argc == 6) {
+    return encrypt(argv[2], argv[3], argv[4], argv[5]);
   }
   if (cmd == "verify" && argc >= 5) {
     return verify(argv[2], argv[3], argc - 4, argv + 4);
