@@ -298,7 +298,8 @@ void check_client(Checker& c, const std::string& p, const ClientRegistration& cl
   for (std::size_t i = 0; i < cl.scopes.size(); ++i) {
     std::string sp = p + ".scopes[" + std::to_string(i) + "]";
     c.scope_token(sp, cl.scopes[i]);
-    if (!as.scopes_supported.empty() &&
+    // openid is always supported (the authorization server lists it in discovery).
+    if (!as.scopes_supported.empty() && cl.scopes[i] != "openid" &&
         std::find(as.scopes_supported.begin(), as.scopes_supported.end(), cl.scopes[i]) ==
             as.scopes_supported.end()) {
       c.add(sp, "scope '" + cl.scopes[i] +

@@ -216,6 +216,18 @@ json::object rsa_encryption_jwk(std::string alg) {
   return jwk;
 }
 
+TEST(ClientMetadata, OpenidMayBeRegisteredWithoutBeingConfigured) {
+  // Discovery always lists openid in scopes_supported, so a client that copies it from there
+  // must not be refused (as_settings() does not list it).
+  auto in = base();
+  in["scope"] = "openid accounts";
+  auto r = validate_client_metadata(in, as_settings());
+  ASSERT_TRUE(r) << r.error().description;
+  EXPECT_EQ(r->metadata.at("scope").as_string(), "openid accounts");
+  in["scope"] = "openid admin";
+  EXPECT_FALSE(validate_client_metadata(in, as_settings()));
+}
+
 TEST(ClientMetadata, IdTokenEncryptionIsRegisteredWithAnRsaEncryptionKey) {  // F1-13
   auto in = base();
   in["jwks"] = json::object{{"keys", json::array{ec_public_jwk(), rsa_encryption_jwk("")}}};

@@ -277,6 +277,17 @@ TEST(ConfigValidate, KeyBasedClientsNeedAJwksFile) {
   EXPECT_TRUE(validate(c).empty());
 }
 
+TEST(ConfigValidate, ClientsMayHaveTheOpenidScopeWithoutItBeingListed) {
+  Config c = demo();
+  auto& as = c.authorization_server;
+  as.scopes_supported.erase(std::remove(as.scopes_supported.begin(), as.scopes_supported.end(),
+                                        std::string("openid")),
+                            as.scopes_supported.end());
+  ASSERT_FALSE(as.scopes_supported.empty());
+  as.clients[0].scopes.push_back("openid");
+  EXPECT_TRUE(validate(c).empty()) << all(validate(c));
+}
+
 TEST(ConfigValidate, IdTokenEncryptionSettings) {  // OIDC Registration §2, F1-13
   Config c = demo();
   auto& cl = c.authorization_server.clients[0];  // tls_client_auth, no jwks_file

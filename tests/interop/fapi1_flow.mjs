@@ -27,7 +27,11 @@
 //      rotation) and delete; refusals: no initial access token (401 invalid_token), an http
 //      redirect URI (400 invalid_redirect_uri), a statement with a bad signature (400
 //      invalid_software_statement) or from an unknown key (400 unapproved_software_statement),
-//      all RFC 7591 §3.2.2 codes.
+//      all RFC 7591 §3.2.2 codes;
+//   6. encrypted ID tokens (F1-13): a client registered with id_token_encrypted_response_alg
+//      RSA-OAEP-256 / _enc A256GCM and an RSA encryption key runs PAR + login + code exchange;
+//      the ID token travels as a JWE and openid-client decrypts and verifies it
+//      (enableDecryptingResponses); RSA1_5 is refused at registration.
 // Usage: node fapi1_flow.mjs /path/to/fapigate   (from tests/interop, after npm ci)
 // Prints one PASS/FAIL line per check and a summary; exits 1 if any check fails.
 import { execFileSync } from 'node:child_process';
@@ -533,6 +537,73 @@ async function registration(demo, mtlsFetch, workDir, issuer) {
     assertEqual(gone.status, 401, 'GET after delete');
     return expectRefusal(() => client.clientCredentialsGrant(registered, { scope: demo.scopes.read }), 401, 'invalid_client');
   });
+
+  // Encrypted ID tokens (OIDC Core §10.2, FAPI 1.0 Part 2 §5.2.2.1-3, F1-13): a client that
+  // registers id_token_encrypted_response_alg/_enc with an RSA encryption key in its jwks runs
+  // the FAPI 2.0 code flow; openid-client decrypts the ID token (enableDecryptingResponses)
+  // and then verifies it as usual.
+  const encKeys = await jose.generateKeyPair('RSA-OAEP-256', { modulusLength: 2048, extractable: true });
+  const encJwk = { ...(await jose.exportJWK(encKeys.publicKey)), kid: 'interop-enc', use: 'enc', alg: 'RSA-OAEP-256' };
+  let encrypting;
+  await check('DCR: a client registers id_token_encrypted_response_alg RSA-OAEP-256 / _enc A256GCM with an RSA encryption key (F1-13)', async () => {
+    const answer = await register(await metadata({
+      scope: `openid ${demo.scopes.read}`,
+      jwks: { keys: [encJwk] },
+      id_token_encrypted_response_alg: 'RSA-OAEP-256',
+      id_token_encrypted_response_enc: 'A256GCM',
+    }));
+    const m = answer.clientMetadata();
+    assertEqual(m.id_token_encrypted_response_alg, 'RSA-OAEP-256', 'id_token_encrypted_response_alg');
+    assertEqual(m.id_token_encrypted_response_enc, 'A256GCM', 'id_token_encrypted_response_enc');
+    assert(answer.serverMetadata().id_token_encryption_enc_values_supported?.includes('A256GCM'),
+           'discovery does not list A256GCM');
+    encrypting = new client.Configuration(answer.serverMetadata(), m.client_id,
+      { ...m, use_mtls_endpoint_aliases: true }, client.TlsClientAuth());
+    encrypting[client.customFetch] = tppFetch;
+    client.enableDecryptingResponses(encrypting, ['A256GCM'], { key: encKeys.privateKey, kid: 'interop-enc' });
+    return `client_id ${m.client_id}`;
+  });
+
+  await check('encrypted ID token: PAR, login and consent forms, code exchange; openid-client decrypts and verifies the ID token', async () => {
+    const cfg = need(encrypting, 'encrypting client');
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const nonce = client.randomNonce();
+    const parUrl = await client.buildAuthorizationUrlWithPAR(cfg, {
+      redirect_uri: redirect, scope: `openid ${demo.scopes.read}`, state, nonce,
+      code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    });
+    const { location } = await browserAuthorize(mtlsFetch(), parUrl, demo.user);
+    // The raw token response, to see what travelled: a five-part JWE, not a readable JWT.
+    let rawIdToken;
+    cfg[client.customFetch] = async (url, options) => {
+      const res = await tppFetch(url, options);
+      if (new URL(url).pathname.endsWith('/token')) {
+        rawIdToken = (await res.clone().json()).id_token;
+      }
+      return res;
+    };
+    const tokens = await client.authorizationCodeGrant(cfg, location, {
+      pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true,
+    });
+    cfg[client.customFetch] = tppFetch;
+    assertEqual(String(rawIdToken).split('.').length, 5, 'parts of the id_token on the wire');
+    const header = jose.decodeProtectedHeader(rawIdToken);
+    assertEqual(header.alg, 'RSA-OAEP-256', 'JWE alg');
+    assertEqual(header.enc, 'A256GCM', 'JWE enc');
+    assertEqual(header.kid, 'interop-enc', 'JWE kid');
+    assertEqual(header.cty, 'JWT', 'JWE cty');
+    const claims = tokens.claims();
+    assertEqual(claims.aud, cfg.clientMetadata().client_id, 'aud');
+    assertEqual(claims.nonce, nonce, 'nonce');
+    assertEqual(claims.at_hash, leftHalfHash(tokens.access_token), 'at_hash');
+    return `JWE ${header.alg}/${header.enc}, ${rawIdToken.length} bytes; ID token for ${claims.sub}`;
+  });
+
+  await check('DCR refused: id_token_encrypted_response_alg RSA1_5 -> 400 invalid_client_metadata (FAPI 1.0 Part 2 §8.6.1)', async () =>
+    expectRefusal(async () => register(await metadata({
+      jwks: { keys: [{ ...encJwk, alg: 'RSA1_5' }] }, id_token_encrypted_response_alg: 'RSA1_5',
+    })), 400, 'invalid_client_metadata'));
 
   // Refusals, each with the RFC 7591 §3.2.2 (or RFC 6750 §3.1) code the server returns.
   await check('DCR refused: no initial access token -> 401 invalid_token (RFC 6750 §3.1)', async () =>

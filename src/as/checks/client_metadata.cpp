@@ -426,7 +426,8 @@ OAuthResult<RegisteredMetadata> validate_client_metadata(const json::object& in,
   }
   if (*scope) {
     for (auto& s : core::split_scopes(**scope)) {
-      if (!contains(as.scopes_supported, s)) {
+      // openid is always supported (discovery lists it; authz_request.cpp always allows it).
+      if (s != "openid" && !contains(as.scopes_supported, s)) {
         return bad("scope " + s + " is not supported by this server");
       }
       if (!contains(rec.scopes, s)) {
