@@ -10,6 +10,7 @@
 #include "core/strings.hpp"
 
 #include <array>
+#include <set>
 #include <cctype>
 #include <thread>
 
@@ -174,6 +175,26 @@ TEST_F(CodeFlow, IdTokenInTheClientsAlg) {
   auto body = redeem("es256-client");
   auto id = verify_id_token(str(body, "id_token"), jose::Alg::ES256);
   EXPECT_EQ(str(id, "at_hash"), left_half_hash("ES256", str(body, "access_token")));
+}
+
+TEST_F(CodeFlow, IdTokenCarriesOnlyTheClaimsDiscoveryListsAndNoUserAttributes) {  // F1-13
+  // FAPI 1.0 Part 2 §5.2.2.1-6: no sensitive PII in the ID token. Every member is one of
+  // discovery's claims_supported, and none of those is a user attribute (OIDC Core §5.1).
+  auto doc = json_of(call(get("/.well-known/openid-configuration")).body);
+  std::set<std::string> supported;
+  for (const auto& v : doc.at("claims_supported").as_array()) {
+    supported.insert(std::string(v.as_string()));
+  }
+  for (const char* attribute : {"name", "given_name", "family_name", "email", "phone_number",
+                                "address", "birthdate", "preferred_username"}) {
+    EXPECT_EQ(supported.count(attribute), 0u) << attribute;
+  }
+  auto body = redeem("fapi2-client");
+  auto id = verify_id_token(str(body, "id_token"), jose::Alg::PS256);
+  ASSERT_FALSE(id.empty());
+  for (const auto& member : id) {
+    EXPECT_EQ(supported.count(std::string(member.key())), 1u) << member.key();
+  }
 }
 
 TEST_F(CodeFlow, NoIdTokenWithoutOpenidAndNoRefreshTokenWithoutTheGrant) {
