@@ -239,11 +239,21 @@ Result<IssuedCertificate> issue_leaf(const IssuedCertificate& ca, const LeafOpti
   return finish(cert.get(), ca.key, std::move(*key));
 }
 
-}  // namespace
-
-Result<IssuedCertificate> issue_ca(const CaOptions& options) {
-  if (options.common_name.empty() || options.days <= 0 || options.days > kMaxDays) {
+// A CA certificate: self-signed when parent is null, else signed by it.
+Result<IssuedCertificate> make_ca(const CaOptions& options, const IssuedCertificate* parent) {
+  if (options.common_name.empty() || options.days <= 0 || options.days > kMaxDays ||
+      options.path_length < 0 || options.path_length > 8) {
     return CryptoErrc::InvalidArgument;
+  }
+  X509Ptr issuer;
+  if (parent != nullptr) {
+    if (!parent->key.is_private()) {
+      return CryptoErrc::NotPrivate;
+    }
+    issuer = ca_x509(*parent);
+    if (!issuer) {
+      return CryptoErrc::InvalidCertificate;
+    }
   }
   auto key = Key::generate(options.key_type);
   if (!key) {
@@ -254,14 +264,17 @@ Result<IssuedCertificate> issue_ca(const CaOptions& options) {
   // A CA is backdated by the same 5 minutes as leaves by default, so a leaf issued at once is
   // never older than its issuer.
   if (!name || !cert ||
-      !set_basics(cert.get(), name.get(), name.get(), *key, -300, options.days)) {
+      !set_basics(cert.get(), name.get(),
+                  issuer ? X509_get_subject_name(issuer.get()) : name.get(), *key, -300,
+                  options.days)) {
     ERR_clear_error();
     return CryptoErrc::Internal;
   }
   X509V3_CTX ctx;
-  X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
-  // pathlen:0: this CA issues end-entity certificates only.
-  bool ok = add_conf_ext(cert.get(), &ctx, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
+  X509V3_set_ctx(&ctx, issuer ? issuer.get() : cert.get(), cert.get(), nullptr, nullptr, 0);
+  const std::string constraints =
+      "critical,CA:TRUE,pathlen:" + std::to_string(options.path_length);
+  bool ok = add_conf_ext(cert.get(), &ctx, NID_basic_constraints, constraints.c_str()) &&
             add_conf_ext(cert.get(), &ctx, NID_key_usage, "critical,keyCertSign,cRLSign") &&
             add_conf_ext(cert.get(), &ctx, NID_subject_key_identifier, "hash") &&
             add_conf_ext(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always");
@@ -269,8 +282,17 @@ Result<IssuedCertificate> issue_ca(const CaOptions& options) {
     ERR_clear_error();
     return CryptoErrc::Internal;
   }
-  Key signing = *key;
+  const Key signing = parent != nullptr ? parent->key : *key;
   return finish(cert.get(), signing, std::move(*key));
+}
+
+}  // namespace
+
+Result<IssuedCertificate> issue_ca(const CaOptions& options) { return make_ca(options, nullptr); }
+
+Result<IssuedCertificate> issue_intermediate_ca(const IssuedCertificate& parent,
+                                                const CaOptions& options) {
+  return make_ca(options, &parent);
 }
 
 Result<IssuedCertificate> issue_server_certificate(const IssuedCertificate& ca,

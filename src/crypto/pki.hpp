@@ -24,6 +24,9 @@ struct CaOptions {
   std::string organization = "fapigate";
   int days = 3650;
   KeyType key_type = KeyType::Ec;
+  // basicConstraints pathlen (RFC 5280 §4.2.1.9): 0 issues end-entity certificates only; 1
+  // may issue one level of intermediate CAs (issue_intermediate_ca), as a directory's root does.
+  int path_length = 0;
 };
 
 struct LeafOptions {
@@ -42,6 +45,11 @@ struct LeafOptions {
 // SKI. Serials are 16 random bytes; signatures SHA-256 (ECDSA or RSA PKCS#1 v1.5) or Ed25519.
 // Bad options give InvalidArgument. Thread-safe (no shared state).
 [[nodiscard]] Result<IssuedCertificate> issue_ca(const CaOptions& options);
+// A CA certificate signed by `parent` (which needs a path length of at least 1), with
+// pathlen options.path_length (below the parent's) and AKI = the parent's SKI: an issuing CA
+// below a root, as TPP certificates come from a directory's issuing CA.
+[[nodiscard]] Result<IssuedCertificate> issue_intermediate_ca(const IssuedCertificate& parent,
+                                                              const CaOptions& options);
 // serverAuth leaf signed by the CA, SANs from dns_names + ip_addresses (at least one needed;
 // an empty common_name defaults to the first of them). A malformed name is InvalidArgument.
 [[nodiscard]] Result<IssuedCertificate> issue_server_certificate(const IssuedCertificate& ca,

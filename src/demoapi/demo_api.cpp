@@ -58,6 +58,28 @@ std::string forwarded_cert_thumbprint(const http::Request& req) {
   return der ? crypto::sha256_b64url(*der) : std::string();
 }
 
+// RFC 9440 §2.3 Client-Cert-Chain: the thumbprint of each intermediate the gateway forwarded,
+// in order (at most 8, as many as the gateway ever sends).
+boost::json::array forwarded_chain_thumbprints(const http::Request& req) {
+  boost::json::array out;
+  auto v = req.headers.get("Client-Cert-Chain");
+  if (!v) {
+    return out;
+  }
+  for (auto item : core::split(*v, ',')) {
+    item = core::trim(item);
+    if (out.size() == 8 || item.size() < 2 || item.front() != ':' || item.back() != ':') {
+      break;
+    }
+    auto der = core::base64_decode(item.substr(1, item.size() - 2));
+    if (!der) {
+      break;
+    }
+    out.emplace_back(crypto::sha256_b64url(*der));
+  }
+  return out;
+}
+
 boost::json::object caller(const http::Request& req) {
   auto claims = caller_claims(req);
   boost::json::object who;
@@ -66,6 +88,7 @@ boost::json::object caller(const http::Request& req) {
   who["client_id"] = core::get_string(claims, "client_id").value_or("");
   who["scope"] = core::get_string(claims, "scope").value_or("");
   who["certificate_thumbprint"] = forwarded_cert_thumbprint(req);
+  who["certificate_chain_thumbprints"] = forwarded_chain_thumbprints(req);
   who["authorization"] = authorization_kind(req);
   if (auto user = req.headers.get("X-User")) {
     who["x_user"] = std::string(*user);  // a claim header configured on the gateway route

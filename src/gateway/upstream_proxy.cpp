@@ -122,6 +122,11 @@ std::optional<http::ClientRequest> make_upstream_request(const http::Request& in
       value.append(1, ':').append(cert.der_base64).append(1, ':');
     }
     out.headers.add("Client-Cert", std::move(value));
+    // RFC 9440 §2.3: the intermediates this hop verified the certificate through, if any (a
+    // certificate vouched for by a trusted proxy comes without: its proxy's chain is stripped).
+    if (!cert.chain_field.empty()) {
+      out.headers.add("Client-Cert-Chain", cert.chain_field);
+    }
   }
   if (options.add) {
     for (const auto& f : *options.add) {
@@ -184,6 +189,9 @@ http::ClientRequest make_upstream_request(const http::Request& incoming,
       value.append(1, ':').append(cert.der_base64).append(1, ':');
     }
     out.headers.add("Client-Cert", std::move(value));
+    if (!cert.chain_field.empty()) {
+      out.headers.add("Client-Cert-Chain", cert.chain_field);
+    }
   }
   out.headers.add("x-fapi-interaction-id", interaction_id);
   out.headers.add("X-Forwarded-For", incoming.remote_address);

@@ -68,6 +68,11 @@ struct PeerCertificate {
   // colons. Filled once per connection by the server's session; may be empty in a view built
   // by hand.
   std::string der_base64;
+  // RFC 9440 §2.3 Client-Cert-Chain value: the intermediate CA certificates the chain was
+  // verified through, from the one that issued this certificate up, without it and without the
+  // trust anchor, each ":base64(DER):", comma separated. Empty when a trust anchor issued it
+  // directly, or when the chain did not verify. Filled once per connection by the TLS layer.
+  std::string chain_field;
 };
 
 struct Request {

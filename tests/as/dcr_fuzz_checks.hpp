@@ -12,6 +12,7 @@
 #include "as/checks/client_metadata.hpp"
 #include "as/client_policy.hpp"
 #include "core/json.hpp"
+#include "jose/jwe.hpp"
 
 namespace fapigate::as::fuzz {
 
@@ -47,7 +48,7 @@ inline void check_registered(const RegisteredMetadata& out) {
   }
   FAPI_FUZZ_CHECK(!rec.scopes.empty());
   for (const auto& s : rec.scopes) {
-    FAPI_FUZZ_CHECK(has(as.scopes_supported, s));
+    FAPI_FUZZ_CHECK(s == "openid" || has(as.scopes_supported, s));
   }
   if (rec.token_endpoint_auth_method == "tls_client_auth") {
     const int fields = !rec.tls_client_auth_subject_dn.empty() +
@@ -76,6 +77,16 @@ inline void check_registered(const RegisteredMetadata& out) {
   if (policy.profile == FapiProfile::Fapi2) {
     FAPI_FUZZ_CHECK(policy.require_pushed_authorization_requests);
     FAPI_FUZZ_CHECK(!policy.refresh_token_rotation);
+  }
+  // An encrypting client has a key for its alg: none of its ID tokens can fail to encrypt.
+  if (!policy.id_token_encrypted_response_alg.empty()) {
+    auto alg = jose::parse_key_management_alg(policy.id_token_encrypted_response_alg);
+    FAPI_FUZZ_CHECK(alg);
+    FAPI_FUZZ_CHECK(policy.id_token_encrypted_response_enc.empty() ||
+                    jose::parse_content_encryption(policy.id_token_encrypted_response_enc));
+    FAPI_FUZZ_CHECK(jose::find_encryption_key(rec.jwks_json, *alg));
+  } else {
+    FAPI_FUZZ_CHECK(!out.metadata.contains("id_token_encrypted_response_enc"));
   }
   // Registering the returned metadata again (RFC 7592 §2.2 PUT) yields the same client.
   auto again = validate_client_metadata(out.metadata, as);

@@ -46,6 +46,30 @@ int verify_chain(const IssuedCertificate& ca, const IssuedCertificate& leaf,
   return ok == 1 ? X509_V_OK : (err == X509_V_OK ? -1 : err);
 }
 
+// As verify_chain, with intermediates the peer would send (untrusted, RFC 5280 §6).
+int verify_through(const IssuedCertificate& root, const IssuedCertificate& intermediate,
+                   const IssuedCertificate& leaf) {
+  X509StorePtr store(X509_STORE_new());
+  X509Ptr root_x = to_x509(root.der);
+  X509Ptr mid_x = to_x509(intermediate.der);
+  X509Ptr leaf_x = to_x509(leaf.der);
+  STACK_OF(X509)* untrusted = sk_X509_new_null();
+  X509StoreCtxPtr ctx(X509_STORE_CTX_new());
+  int result = -100;
+  if (store && root_x && mid_x && leaf_x && untrusted && ctx &&
+      X509_STORE_add_cert(store.get(), root_x.get()) == 1 &&
+      sk_X509_push(untrusted, mid_x.get()) > 0 &&
+      X509_STORE_CTX_init(ctx.get(), store.get(), leaf_x.get(), untrusted) == 1) {
+    X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT);
+    const int ok = X509_verify_cert(ctx.get());
+    const int err = X509_STORE_CTX_get_error(ctx.get());
+    result = ok == 1 ? X509_V_OK : (err == X509_V_OK ? -1 : err);
+  }
+  sk_X509_free(untrusted);
+  ERR_clear_error();
+  return result;
+}
+
 LeafOptions server_options() {
   LeafOptions o;
   o.common_name = "localhost";
@@ -100,6 +124,49 @@ TEST(PkiCa, IsASelfSignedV3Ca) {
   EXPECT_EQ(view->subject_dn, view->issuer_dn);
   EXPECT_TRUE(ca().key.is_private());
   EXPECT_TRUE(view->public_key.same_public_key(ca().key));
+}
+
+TEST(PkiIntermediate, ALeafVerifiesThroughAnIssuingCaBelowTheRoot) {
+  CaOptions root_options;
+  root_options.common_name = "directory root";
+  root_options.path_length = 1;
+  auto root = issue_ca(root_options);
+  ASSERT_TRUE(root);
+  CaOptions issuing_options;
+  issuing_options.common_name = "directory issuing CA";
+  auto issuing = issue_intermediate_ca(*root, issuing_options);
+  ASSERT_TRUE(issuing) << issuing.error().message();
+  auto leaf = issue_client_certificate(*issuing, client_options());
+  ASSERT_TRUE(leaf);
+  auto issuing_x = to_x509(issuing->der);
+  ASSERT_TRUE(issuing_x);
+  EXPECT_EQ(X509_check_ca(issuing_x.get()), 1);
+  EXPECT_EQ(X509_check_issued(to_x509(root->der).get(), issuing_x.get()), X509_V_OK);
+  EXPECT_EQ(verify_through(*root, *issuing, *leaf), X509_V_OK);
+  // Without the intermediate the leaf does not chain to the root.
+  EXPECT_NE(verify_chain(*root, *leaf, X509_PURPOSE_SSL_CLIENT), X509_V_OK);
+  // A root with pathlen 0 (issue_ca's default) may not have CAs below it (RFC 5280 §4.2.1.9).
+  auto flat_root = issue_ca(CaOptions{});
+  ASSERT_TRUE(flat_root);
+  auto below_flat = issue_intermediate_ca(*flat_root, issuing_options);
+  ASSERT_TRUE(below_flat);
+  auto leaf2 = issue_client_certificate(*below_flat, client_options());
+  ASSERT_TRUE(leaf2);
+  EXPECT_EQ(verify_through(*flat_root, *below_flat, *leaf2), X509_V_ERR_PATH_LENGTH_EXCEEDED);
+}
+
+TEST(PkiIntermediate, RefusesBadOptionsAndAPublicOnlyParent) {
+  auto root = issue_ca(CaOptions{});
+  ASSERT_TRUE(root);
+  CaOptions bad;
+  bad.path_length = -1;
+  EXPECT_FALSE(issue_intermediate_ca(*root, bad));
+  bad.path_length = 0;
+  bad.common_name.clear();
+  EXPECT_FALSE(issue_intermediate_ca(*root, bad));
+  IssuedCertificate public_only = *root;
+  public_only.key = root->key.public_only();
+  EXPECT_FALSE(issue_intermediate_ca(public_only, CaOptions{}));
 }
 
 TEST(PkiServer, VerifiesAgainstCaForHostAndIps) {

@@ -71,6 +71,25 @@ TEST_F(Gateway, AllowedRequestIsForwardedWithGatewayAssertedHeaders) {
   EXPECT_EQ(u.headers.count("Keep-Alive"), 0u);
 }
 
+TEST_F(Gateway, TheChainTheConnectionVerifiedThroughIsForwardedAsClientCertChain) {  // CC-02
+  // The TLS layer filled chain_field from the verified chain (tests/tls: the issuing CA the
+  // client sent); the gateway forwards it beside Client-Cert and drops the client's own.
+  const std::string tok = good_token();
+  auto req = pay(tok);
+  auto cert = std::make_shared<http::PeerCertificate>(*req.peer_certificate);
+  cert->chain_field = ":aXNzdWluZy1jYQ==:";
+  req.peer_certificate = cert;
+  req.headers.add("Client-Cert-Chain", ":Zm9yZ2Vk:");
+  auto r = call(std::move(req));
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto sent = fake_->requests(kUpstream);
+  ASSERT_EQ(sent.size(), 1u);
+  ASSERT_EQ(sent[0].headers.count("Client-Cert-Chain"), 1u);
+  EXPECT_EQ(sent[0].headers.get("Client-Cert-Chain").value_or(""), ":aXNzdWluZy1jYQ==:");
+  EXPECT_EQ(sent[0].headers.get("Client-Cert").value_or(""),
+            ":" + core::base64_encode(data_->cert1.der) + ":");
+}
+
 TEST_F(Gateway, UpstreamBaseWithTrailingSlashIsNotDoubled) {
   auto r = call(request("GET", "/accounts/123", good_token(), cert1_));
   ASSERT_EQ(r.status, 201) << r.body;

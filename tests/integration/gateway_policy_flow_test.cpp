@@ -17,6 +17,7 @@
 #include "core/base64url.hpp"
 #include "core/json.hpp"
 #include "crypto/key.hpp"
+#include "crypto/pki.hpp"
 #include "crypto/x509.hpp"
 #include "integration/demo_process.hpp"
 #include "jose/jwk.hpp"
@@ -361,6 +362,80 @@ TEST_F(GatewayFlow, ClientCertHeaderFromATrustedProxy) {
   auto bad = call("GET", "/accounts", tok, "-H 'Client-Cert: :bm90IGEgY2VydA==:'", false);
   EXPECT_EQ(bad.status, 400) << bad.body;
   EXPECT_EQ(field(json_of(bad.body), "error"), "invalid_request");
+  EXPECT_EQ(server.stop(), 0);
+}
+
+// RFC 9440 §2.3 (CC-02): a TPP whose certificate comes from a directory's issuing CA sends that
+// CA in the handshake; the gateway, trusting only the directory root, verifies through it and
+// tells the upstream which intermediate it was, beside Client-Cert. A client issued directly by
+// a trust anchor sends no chain, and a Client-Cert-Chain the client writes itself is dropped.
+TEST_F(GatewayFlow, TheIntermediatesTheGatewayVerifiedReachTheUpstreamAsClientCertChain) {
+  crypto::CaOptions root_options;
+  root_options.common_name = "directory root";
+  root_options.path_length = 1;
+  auto root = crypto::issue_ca(root_options);
+  ASSERT_TRUE(root);
+  crypto::CaOptions issuing_options;
+  issuing_options.common_name = "directory issuing CA";
+  auto issuing = crypto::issue_intermediate_ca(*root, issuing_options);
+  ASSERT_TRUE(issuing);
+  crypto::LeafOptions tpp;
+  tpp.common_name = "chained-tpp";
+  tpp.organization = "Chained TPP Ltd";
+  auto leaf = crypto::issue_client_certificate(*issuing, tpp);
+  ASSERT_TRUE(leaf);
+  const auto leaf_view = crypto::parse_certificate_der(leaf->der);
+  ASSERT_TRUE(leaf_view);
+  write("chained.pem", leaf->cert_pem + issuing->cert_pem);  // as the TPP sends it
+  write("chained.key", leaf->key_pem);
+  // Both listeners trust the demo CA and the directory root (not the issuing CA).
+  write("client-cas.pem", read_file_text(pki_ + "ca.pem") + root->cert_pem);
+  auto trust_both = [](std::string yaml) {
+    for (auto at = yaml.find("client_ca_file: pki/ca.pem"); at != std::string::npos;
+         at = yaml.find("client_ca_file: pki/ca.pem", at)) {
+      yaml.replace(at, std::string("client_ca_file: pki/ca.pem").size(),
+                   "client_ca_file: client-cas.pem");
+    }
+    return yaml;
+  };
+  const std::string chained_client = "    - client_id: chained-tpp\n"
+                                     "      tls_client_auth_subject_dn: \"" +
+                                     leaf_view->subject_dn +
+                                     "\"\n      grant_types: [client_credentials]\n"
+                                     "      scopes: [accounts]\n";
+  auto path = write("chain.yaml",
+                    trust_both(as_yaml(chained_client) +
+                               gateway_yaml(mtls_listener(), jwt_issuer(), demo_routes())));
+  std::string out;
+  ASSERT_EQ(run_fapigate({"check", "-c", path}, &out), 0) << out;
+  ServerProcess server({"serve", "-c", path}, dir_.path() + "/chain.log");
+
+  const std::string chained_tls = "--cacert " + shell_quote(pki_ + "ca.pem") + " --cert " +
+                                  shell_quote(dir_.path() + "/chained.pem") + " --key " +
+                                  shell_quote(dir_.path() + "/chained.key") + " ";
+  auto t = curl(chained_tls + "--data " +
+                shell_quote("grant_type=client_credentials&client_id=chained-tpp&scope=accounts") +
+                " " + shell_quote("https://localhost:" + port(1) + "/token"));
+  ASSERT_EQ(t.status, 200) << t.body;
+  const std::string tok = field(json_of(t.body), "access_token");
+  auto r = curl(chained_tls + "-H " + shell_quote("Authorization: Bearer " + tok) + " -H " +
+                shell_quote("Client-Cert-Chain: :Zm9yZ2Vk:") + " " +
+                shell_quote(gw_url("/accounts")));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto body = json_of(r.body);
+  auto caller = core::get_object(body, "caller");
+  ASSERT_NE(caller, nullptr) << r.body;
+  EXPECT_EQ(field(*caller, "certificate_thumbprint"), crypto::x5t_s256(leaf->der));
+  EXPECT_EQ(boost::json::serialize(caller->at("certificate_chain_thumbprints")),
+            "[\"" + crypto::x5t_s256(issuing->der) + "\"]");
+
+  // The demo partner, issued by the demo CA itself: Client-Cert only.
+  auto direct = call("GET", "/accounts", token("accounts"));
+  ASSERT_EQ(direct.status, 200) << direct.body;
+  const auto direct_body = json_of(direct.body);
+  auto direct_caller = core::get_object(direct_body, "caller");
+  ASSERT_NE(direct_caller, nullptr);
+  EXPECT_EQ(boost::json::serialize(direct_caller->at("certificate_chain_thumbprints")), "[]");
   EXPECT_EQ(server.stop(), 0);
 }
 

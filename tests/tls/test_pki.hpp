@@ -24,6 +24,11 @@ struct TestPki {
   std::string other_ca_file;                      // an unrelated CA
   std::string other_client_cert, other_client_key;  // issued by the unrelated CA
   std::string client_der, client2_der;
+  // A directory-style chain: root (pathlen 1) -> issuing CA -> client. chain_client_cert holds
+  // the client certificate and the issuing CA, as a TPP sends them.
+  std::string chain_root_file;
+  std::string chain_client_cert, chain_client_key;
+  std::string chain_issuing_der, chain_client_der;
   std::string client_subject_dn;
 
   static const TestPki& get() {
@@ -107,6 +112,24 @@ private:
     write(pki->other_client_cert, other_client.cert_pem);
     pki->other_client_key = path("other-client.key");
     write(pki->other_client_key, other_client.key_pem);
+    crypto::CaOptions root_opts;
+    root_opts.common_name = "directory root";
+    root_opts.path_length = 1;
+    auto root = must(crypto::issue_ca(root_opts), "issue_ca root");
+    crypto::CaOptions issuing_opts;
+    issuing_opts.common_name = "directory issuing CA";
+    auto issuing = must(crypto::issue_intermediate_ca(root, issuing_opts), "issuing CA");
+    crypto::LeafOptions tpp;
+    tpp.common_name = "chained-tpp";
+    auto tpp_cert = must(crypto::issue_client_certificate(issuing, tpp), "chained client");
+    pki->chain_root_file = path("chain-root.pem");
+    write(pki->chain_root_file, root.cert_pem);
+    pki->chain_client_cert = path("chain-client.pem");
+    write(pki->chain_client_cert, tpp_cert.cert_pem + issuing.cert_pem);
+    pki->chain_client_key = path("chain-client.key");
+    write(pki->chain_client_key, tpp_cert.key_pem);
+    pki->chain_issuing_der = issuing.der;
+    pki->chain_client_der = tpp_cert.der;
     pki->client_der = client_cert.der;
     pki->client2_der = client2_cert.der;
     pki->client_subject_dn =

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "core/base64url.hpp"
 #include "crypto/x509.hpp"
 #include "tls/client_context.hpp"
 #include "tls/peer_cert.hpp"
@@ -169,6 +170,26 @@ TEST(TlsMutual, RequiredWithValidCertificateExposesThumbprintAndSubject) {
   EXPECT_NE(peer->issuer_dn.find("CN=fapigate test CA"), std::string::npos) << peer->issuer_dn;
   EXPECT_LT(peer->not_before, peer->not_after);
   EXPECT_EQ(server_name(h.server.get()), "localhost");
+  // Issued by the trust anchor itself: no intermediates for RFC 9440 Client-Cert-Chain.
+  EXPECT_EQ(peer->chain_field, "");
+}
+
+TEST(TlsMutual, IntermediatesTheChainVerifiedThroughAreTheClientCertChain) {  // CC-02
+  const auto& pki = TestPki::get();
+  auto tls = server_config(config::ClientCertMode::Required);
+  tls.client_ca_file = pki.chain_root_file;  // the root only: the client sends its issuing CA
+  auto server = make_server_context(tls);
+  ASSERT_TRUE(server) << server.error().message();
+  auto client = raw_client(pki.chain_client_cert, pki.chain_client_key);
+  auto h = handshake(server->native_handle(), client.get());
+  ASSERT_TRUE(h.ok);
+  auto peer = peer_certificate(h.server.get());
+  ASSERT_NE(peer, nullptr);
+  EXPECT_EQ(peer->der, pki.chain_client_der);
+  EXPECT_TRUE(peer->chain_verified);
+  // RFC 9440 §2.3: the issuing CA as a byte sequence; neither the client's own certificate
+  // nor the trust anchor.
+  EXPECT_EQ(peer->chain_field, ":" + core::base64_encode(pki.chain_issuing_der) + ":");
 }
 
 TEST(TlsMutual, RequiredWithoutCertificateFails) {
