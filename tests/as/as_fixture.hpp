@@ -85,6 +85,20 @@ inline std::string str(const boost::json::object& o, std::string_view key) {
   return std::string(core::get_string(o, key).value_or("<absent>"));
 }
 
+// A JSON array of strings as a vector (empty when absent or not an array), e.g. a discovery
+// document's *_values_supported.
+inline std::vector<std::string> strings_of(const boost::json::object& o, std::string_view key) {
+  std::vector<std::string> out;
+  if (const auto* a = o.if_contains(key); a && a->is_array()) {
+    for (const auto& v : a->get_array()) {
+      if (v.is_string()) {
+        out.emplace_back(v.get_string());
+      }
+    }
+  }
+  return out;
+}
+
 inline std::string unique_db_path() {
   static std::atomic<int> n{0};
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();

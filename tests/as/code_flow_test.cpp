@@ -486,15 +486,7 @@ TEST_F(CodeFlow, DiscoveryListsTheGrantsAndIdTokenAlgs) {
   auto r = call(get("/.well-known/openid-configuration"));
   ASSERT_EQ(r.status, 200);
   auto doc = json_of(r.body);
-  auto list = [&](const char* key) {
-    std::vector<std::string> out;
-    if (const auto* a = doc.if_contains(key); a && a->is_array()) {
-      for (const auto& v : a->get_array()) {
-        out.emplace_back(v.as_string());
-      }
-    }
-    return out;
-  };
+  auto list = [&](const char* key) { return strings_of(doc, key); };
   auto grants = list("grant_types_supported");
   for (const char* g : {"authorization_code", "refresh_token", "client_credentials"}) {
     EXPECT_NE(std::find(grants.begin(), grants.end(), g), grants.end()) << g;

@@ -82,15 +82,7 @@ TEST_F(Discovery, AdvertisesNothingItDoesNotImplement) {
 
 TEST_F(Discovery, AdvertisesIdTokenEncryptionWithoutRsa15) {  // F1-13, OIDC Discovery §3
   auto m = metadata();
-  auto strings = [&](const char* key) {
-    std::vector<std::string> out;
-    if (const auto* a = m.if_contains(key); a && a->is_array()) {
-      for (const auto& v : a->get_array()) {
-        out.emplace_back(v.as_string());
-      }
-    }
-    return out;
-  };
+  auto strings = [&](const char* key) { return strings_of(m, key); };
   EXPECT_EQ(strings("id_token_encryption_alg_values_supported"),
             (std::vector<std::string>{"RSA-OAEP-256", "RSA-OAEP"}));
   EXPECT_EQ(strings("id_token_encryption_enc_values_supported"),

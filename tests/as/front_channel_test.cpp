@@ -241,6 +241,25 @@ protected:
                                {"exp", kNow + 300}};
   }
 
+  // A FAPI 1.0 hybrid request by value (with `outside` query parameters beside the request
+  // object) through login and consent: the Location it ends with, empty if a step failed.
+  std::string hybrid_by_value(const std::string& client_id, const std::string& request_object,
+                              const std::string& outside = {}) {
+    auto r = browser_get("/authorize?client_id=" + client_id +
+                             "&response_type=code+id_token&scope=openid" + outside +
+                             "&request=" + request_object,
+                         {});
+    EXPECT_EQ(r.status, 200) << r.body;
+    const std::string uri = hidden_value(r.body, "request_uri");
+    EXPECT_FALSE(uri.empty());
+    if (r.status != 200 || uri.empty()) {
+      return {};
+    }
+    auto done = authorize_through(client_id, uri);
+    EXPECT_EQ(done.status, 303) << done.body;
+    return std::string(done.headers.get("Location").value_or(""));
+  }
+
   boost::json::object verified_claims(const std::string& jwt) {
     auto v = jose::verify_compact(jwt, jose::kAllAlgs,
                                   jose::VerifierSet(*jose::parse_jwks(call(get("/jwks")).body)));
@@ -483,15 +502,9 @@ TEST_F(FrontChannelTest, Fapi1UnregisteredRedirectUriIsAnErrorPageNeverARedirect
 TEST_F(FrontChannelTest, Fapi1StateOnlyOutsideTheRequestObjectIsNotUsed) {  // N-13, F1-04
   auto c = fapi1_claims();
   c.erase("state");
-  auto r = browser_get("/authorize?client_id=fapi1-client&response_type=code+id_token&scope="
-                       "openid&state=outside-state&request=" + fapi1_object(c),
-                       {});
-  ASSERT_EQ(r.status, 200) << r.body;
-  const std::string uri = hidden_value(r.body, "request_uri");
-  ASSERT_FALSE(uri.empty());
-  auto done = authorize_through("fapi1-client", uri);
-  ASSERT_EQ(done.status, 303) << done.body;
-  auto p = params_of(done.headers.get("Location").value_or(""), '#');
+  auto p = params_of(hybrid_by_value("fapi1-client", fapi1_object(c), "&state=outside-state"),
+                     '#');
+  ASSERT_FALSE(p.empty());
   EXPECT_EQ(p.count("state"), 0u);
   ASSERT_EQ(p.count("id_token"), 1u);
   auto claims = verified_claims(p["id_token"]);
@@ -500,16 +513,10 @@ TEST_F(FrontChannelTest, Fapi1StateOnlyOutsideTheRequestObjectIsNotUsed) {  // N
 }
 
 TEST_F(FrontChannelTest, Fapi1NonceAndStateOutsideTheRequestObjectLoseToTheInsideOnes) {  // N-14
-  auto r = browser_get("/authorize?client_id=fapi1-client&response_type=code+id_token&scope="
-                       "openid&nonce=outside-nonce&state=outside-state&request=" +
-                           fapi1_object(fapi1_claims()),
-                       {});
-  ASSERT_EQ(r.status, 200) << r.body;
-  const std::string uri = hidden_value(r.body, "request_uri");
-  ASSERT_FALSE(uri.empty());
-  auto done = authorize_through("fapi1-client", uri);
-  ASSERT_EQ(done.status, 303) << done.body;
-  auto p = params_of(done.headers.get("Location").value_or(""), '#');
+  auto p = params_of(hybrid_by_value("fapi1-client", fapi1_object(fapi1_claims()),
+                                     "&nonce=outside-nonce&state=outside-state"),
+                     '#');
+  ASSERT_FALSE(p.empty());
   EXPECT_EQ(p["state"], "fapi1-state");
   auto claims = verified_claims(p["id_token"]);
   EXPECT_EQ(str(claims, "nonce"), "fapi1-nonce");
@@ -781,15 +788,8 @@ TEST_F(FrontChannelTest, JarmFormPostNeedsNoScript) {
 }
 
 TEST_F(FrontChannelTest, Fapi1HybridByValueReturnsADetachedIdToken) {  // F1-11, F1-12
-  auto r = browser_get("/authorize?client_id=fapi1-client&response_type=code+id_token&scope="
-                       "openid&request=" + fapi1_object(fapi1_claims()),
-                       {});
-  ASSERT_EQ(r.status, 200) << r.body;
-  const std::string uri = hidden_value(r.body, "request_uri");
-  ASSERT_FALSE(uri.empty());
-  auto done = authorize_through("fapi1-client", uri);
-  ASSERT_EQ(done.status, 303) << done.body;
-  const std::string loc(done.headers.get("Location").value_or(""));
+  const std::string loc = hybrid_by_value("fapi1-client", fapi1_object(fapi1_claims()));
+  ASSERT_FALSE(loc.empty());
   EXPECT_EQ(loc.rfind(std::string(kFapi1Cb) + "#", 0), 0u) << loc;
   auto p = params_of(loc, '#');
   EXPECT_EQ(p["iss"], kIssuer);
@@ -808,15 +808,8 @@ TEST_F(FrontChannelTest, Fapi1HybridIdTokenIsEncryptedToTheClientWhenItRegistere
   auto claims_in = fapi1_claims();
   claims_in["iss"] = "fapi1-encrypting";
   claims_in["client_id"] = "fapi1-encrypting";
-  auto r = browser_get("/authorize?client_id=fapi1-encrypting&response_type=code+id_token&scope="
-                       "openid&request=" + fapi1_object(claims_in),
-                       {});
-  ASSERT_EQ(r.status, 200) << r.body;
-  const std::string uri = hidden_value(r.body, "request_uri");
-  ASSERT_FALSE(uri.empty());
-  auto done = authorize_through("fapi1-encrypting", uri);
-  ASSERT_EQ(done.status, 303) << done.body;
-  auto p = params_of(done.headers.get("Location").value_or(""), '#');
+  auto p = params_of(hybrid_by_value("fapi1-encrypting", fapi1_object(claims_in)), '#');
+  ASSERT_FALSE(p.empty());
   // FAPI 1.0 Part 2 §5.2.2.1-6: the front-channel ID token is readable only by the client.
   ASSERT_EQ(jose::test::jwe_parts(p["id_token"]).size(), 5u);
   EXPECT_FALSE(jose::test::open_jwe(p["id_token"], front_keys().stranger));
