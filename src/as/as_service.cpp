@@ -63,10 +63,10 @@ Result<std::string> load_client_jwks(const config::ClientRegistration& c, std::s
     keys.emplace_back(jose::to_json(k, false));
   }
   if (encrypts) {
+    // The alg name itself is checked by config validation; here only its key.
     auto alg = jose::parse_key_management_alg(c.id_token_encrypted_response_alg);
-    auto enc = alg ? jose::find_encryption_key(text, *alg)
-                   : Result<jose::EncryptionJwk>(make_error_code(jose::JoseErrc::EncryptionKeyNotFound));
-    if (!enc) {
+    auto enc = jose::find_encryption_key(text, alg.value_or(jose::KeyManagementAlg::RsaOaep256));
+    if (!alg || !enc) {
       return bad("no RSA key to encrypt ID tokens to with " + c.id_token_encrypted_response_alg +
                  " (\"use\": \"enc\" or none, \"alg\" none or " +
                  c.id_token_encrypted_response_alg + ")");

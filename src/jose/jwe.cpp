@@ -38,18 +38,20 @@ struct Wiped {
   ~Wiped() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
 };
 
-// Fetched once (an implicit fetch per call looks the cipher up in the provider store again);
-// fetched EVP_CIPHERs are immutable and shared across threads.
-const EVP_CIPHER* cipher(const char* name) {
-  static const CipherPtr aes128gcm(EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr));
-  static const CipherPtr aes256gcm(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr));
+// The AES cipher of each content encryption, fetched once (an implicit fetch per call looks it
+// up in the provider store again); fetched EVP_CIPHERs are immutable and shared across threads.
+const EVP_CIPHER* cipher_for(ContentEncryption enc) {
   static const CipherPtr aes128cbc(EVP_CIPHER_fetch(nullptr, "AES-128-CBC", nullptr));
   static const CipherPtr aes256cbc(EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr));
-  const std::string_view n = name;
-  if (n == "AES-128-GCM") return aes128gcm.get();
-  if (n == "AES-256-GCM") return aes256gcm.get();
-  if (n == "AES-128-CBC") return aes128cbc.get();
-  return aes256cbc.get();
+  static const CipherPtr aes128gcm(EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr));
+  static const CipherPtr aes256gcm(EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr));
+  switch (enc) {
+    case ContentEncryption::A128CbcHs256: return aes128cbc.get();
+    case ContentEncryption::A256CbcHs512: return aes256cbc.get();
+    case ContentEncryption::A128Gcm: return aes128gcm.get();
+    case ContentEncryption::A256Gcm: return aes256gcm.get();
+  }
+  return nullptr;
 }
 
 const unsigned char* bytes(std::string_view s) {
@@ -222,13 +224,13 @@ Result<ContentCiphertext> encrypt_content(ContentEncryption enc, std::string_vie
   }
   switch (enc) {
     case ContentEncryption::A128CbcHs256:
-      return cbc_hmac(cipher("AES-128-CBC"), "SHA256", cek, iv, aad, plaintext);
+      return cbc_hmac(cipher_for(enc), "SHA256", cek, iv, aad, plaintext);
     case ContentEncryption::A256CbcHs512:
-      return cbc_hmac(cipher("AES-256-CBC"), "SHA512", cek, iv, aad, plaintext);
+      return cbc_hmac(cipher_for(enc), "SHA512", cek, iv, aad, plaintext);
     case ContentEncryption::A128Gcm:
-      return gcm(cipher("AES-128-GCM"), cek, iv, aad, plaintext);
+      return gcm(cipher_for(enc), cek, iv, aad, plaintext);
     case ContentEncryption::A256Gcm:
-      return gcm(cipher("AES-256-GCM"), cek, iv, aad, plaintext);
+      return gcm(cipher_for(enc), cek, iv, aad, plaintext);
   }
   return failed();
 }

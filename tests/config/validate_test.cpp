@@ -5,6 +5,7 @@
 #include <string>
 
 #include "config/loader.hpp"
+#include "jose/jwe.hpp"
 
 using namespace fapigate::config;
 
@@ -312,6 +313,22 @@ TEST(ConfigValidate, IdTokenEncryptionSettings) {  // OIDC Registration §2, F1-
         << "want: " << want << "\ngot:\n" << all(errs);
   }
   EXPECT_EQ(errs.size(), 2u) << all(errs);
+}
+
+TEST(ConfigValidate, IdTokenEncryptionAcceptsWhatTheJoseModuleOffers) {
+  // config/ cannot depend on jose/, so it lists the names itself; they must stay the same.
+  Config c = demo();
+  auto& cl = c.authorization_server.clients[0];
+  cl.jwks_file = std::string(FAPIGATE_TEST_DATA_DIR) + "/config/keys/tpp.jwks.json";
+  for (auto alg : fapigate::jose::kKeyManagementAlgs) {
+    for (auto enc : fapigate::jose::kContentEncryptions) {
+      cl.id_token_encrypted_response_alg = std::string(fapigate::jose::key_management_alg_name(alg));
+      cl.id_token_encrypted_response_enc = std::string(fapigate::jose::content_encryption_name(enc));
+      EXPECT_TRUE(validate(c).empty()) << cl.id_token_encrypted_response_alg << " "
+                                       << cl.id_token_encrypted_response_enc << "\n"
+                                       << all(validate(c));
+    }
+  }
 }
 
 TEST(ConfigValidate, ClientGrantTypesScopesAndRedirects) {
